@@ -1,0 +1,6 @@
+"""archive: the nameko entrypoints."""
+from services.common.service import PlatformService
+
+
+class ArchiveService(PlatformService):
+    name = "archive"

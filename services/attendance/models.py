@@ -1,0 +1,6 @@
+"""attendance's tables. Every row carries its school."""
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass

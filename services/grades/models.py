@@ -1,0 +1,6 @@
+"""grades's tables. Every row carries its school."""
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
