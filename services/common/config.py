@@ -11,7 +11,7 @@ SETTINGS = {
     "<SERVICE>_DATABASE_URL": ("sqlite:///<DATA_DIR>/<service>.db",
                                "SQLAlchemy URL of one service's database, e.g. IDENTITY_DATABASE_URL."),
     "DZIENNIK_MAX_WORKERS": ("10", "Concurrent workers per service instance."),
-    "DZIENNIK_RPC_TIMEOUT": ("5", "Seconds the gateway waits for an RPC reply before answering 503."),
+    "DZIENNIK_RPC_TIMEOUT": ("5", "Seconds a caller (gateway or service) waits for an RPC reply before answering 503."),
     "DZIENNIK_RPC_POOL_SIZE": ("4", "RPC proxies per gateway process (one is checked out per request)."),
     "DZIENNIK_OUTBOX_POLL": ("0.5", "Seconds between outbox relay polls (it is also woken after each commit)."),
     "DZIENNIK_EVENT_MAX_RETRIES": ("5", "Attempts of a failing event handler before the event is dead-lettered."),
@@ -21,6 +21,8 @@ SETTINGS = {
     "DZIENNIK_SECRET_KEY": ("dev-insecure-change-me", "Gateway secret for CSRF tokens; set it in production."),
     "DZIENNIK_SESSION_IDLE_MINUTES": ("30", "A session ends after this many minutes without a request."),
     "DZIENNIK_COOKIE_SECURE": ("1", "Mark the session cookie Secure (set 0 only for plain-HTTP local runs)."),
+    "DZIENNIK_GATEWAY_BIND": ("127.0.0.1:8000", "Address gunicorn binds the gateway to."),
+    "DZIENNIK_GATEWAY_WORKERS": ("2", "gunicorn worker processes (4 threads each)."),
 }
 
 

@@ -46,6 +46,7 @@ class IdentityService(PlatformService):
 
     @typed_rpc
     def create_school(self, data):
+        """Create a school of the association and return it (TEN-2; association administrator)."""
         self.caller.require_role(domain.ASSOCIATION_ADMIN)
         data = load(SchoolIn, data)
         with self.db.unit_of_work() as s:
@@ -57,6 +58,7 @@ class IdentityService(PlatformService):
 
     @typed_rpc
     def list_schools(self):
+        """Schools the caller may see: all for the association administrator, else the own one."""
         self.caller.require_authenticated()
         query = select(School).order_by(School.name)
         if not (self.caller.is_association_admin or self.caller.is_system):
@@ -65,6 +67,7 @@ class IdentityService(PlatformService):
 
     @typed_rpc
     def get_school(self, school_id):
+        """One school, if it is the caller's (or the caller is the association administrator)."""
         self.caller.require_school(school_id)
         school = self.db.session.get(School, school_id)
         if school is None:
@@ -75,6 +78,7 @@ class IdentityService(PlatformService):
 
     @typed_rpc(sensitive_arguments=("data.password",))
     def create_account(self, data):
+        """Create an account with roles in a school (ACC-1, ACC-2); the login is generated when not given."""
         data = load(AccountIn, data)
         caller = self.caller
         caller.require_authenticated()
@@ -130,6 +134,7 @@ class IdentityService(PlatformService):
 
     @typed_rpc
     def get_account(self, user_id):
+        """One account of the caller's school; parents see only their children, others only themselves."""
         account = self._account(user_id)
         if self.caller.user_id != account.id and not self.caller.has_role(
                 *domain.ADMINS, domain.DIRECTOR, domain.VICE_DIRECTOR, domain.SECRETARY,
@@ -141,6 +146,7 @@ class IdentityService(PlatformService):
 
     @typed_rpc
     def list_accounts(self, school_id, role=None):
+        """Accounts of a school, optionally of one role (staff of that school)."""
         self.caller.require_school(school_id)
         self.caller.require_role(*domain.ADMINS, domain.DIRECTOR, domain.VICE_DIRECTOR,
                                  domain.SECRETARY, domain.TEACHER, domain.CLASS_TEACHER)
@@ -154,6 +160,7 @@ class IdentityService(PlatformService):
 
     @typed_rpc
     def link_guardian(self, school_id, data):
+        """Make a parent account the guardian of a student account (ACC-9)."""
         self.caller.require_school(school_id)
         self.caller.require_role(*domain.STAFF_EDITING_STUDENTS)
         data = load(GuardianshipIn, data)
@@ -184,6 +191,7 @@ class IdentityService(PlatformService):
 
     @typed_rpc
     def children_of(self, parent_id):
+        """The students a parent is guardian of."""
         parent = self._account(parent_id)
         if self.caller.user_id != parent.id and not self.caller.has_role(*domain.STAFF_EDITING_STUDENTS):
             raise NotFound("Nie znaleziono konta.")
@@ -201,6 +209,7 @@ class IdentityService(PlatformService):
 
     @typed_rpc(sensitive_arguments=("data.password",))
     def login(self, data):
+        """Check credentials and open a session (ACC-7): throttles, then blocks after repeated failures."""
         data = load(LoginIn, data)
         login, ip = data["login"].strip().lower(), data["ip"]
         s = self.db.session
@@ -288,6 +297,7 @@ class IdentityService(PlatformService):
 
     @typed_rpc(sensitive_arguments=("token",))
     def logout(self, token):
+        """End the session of a token."""
         s = self.db.session
         session = s.scalar(select(LoginSession).where(LoginSession.token_hash == domain.token_hash(token or "")))
         if session is not None and session.ended_at is None:
@@ -320,6 +330,7 @@ class IdentityService(PlatformService):
 
     @typed_rpc
     def block_account(self, user_id, data):
+        """Block an account with a reason and end its sessions at once (ACC-7; administrators)."""
         self.caller.require_role(*domain.ADMINS)
         data = load(BlockIn, data)
         with self.db.unit_of_work():
@@ -330,6 +341,7 @@ class IdentityService(PlatformService):
 
     @typed_rpc
     def unblock_account(self, user_id):
+        """Unblock an account and reset its failed-login counter (ACC-7; administrators)."""
         self.caller.require_role(*domain.ADMINS)
         with self.db.unit_of_work():
             account = self._account(user_id)
@@ -342,6 +354,7 @@ class IdentityService(PlatformService):
 
     @typed_rpc
     def list_blocked_accounts(self, school_id):
+        """Blocked accounts of a school, newest first (ACC-7; administrators)."""
         self.caller.require_school(school_id)
         self.caller.require_role(*domain.ADMINS)
         rows = self.db.session.scalars(select(Account).where(
@@ -352,6 +365,7 @@ class IdentityService(PlatformService):
 
     @typed_rpc
     def get_student_file(self, student_id):
+        """The student file (kartoteka): the student and the notes filed from messaging (ORG-8, MSG-3)."""
         student = self._account(student_id)
         if domain.STUDENT not in student.roles:
             raise NotFound("Nie znaleziono ucznia.")

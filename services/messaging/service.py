@@ -70,6 +70,7 @@ class MessagingService(PlatformService):
 
     @typed_rpc
     def inbox(self, limit=50):
+        """The caller's received messages, newest first, with the read time of each."""
         c = self.caller
         c.require_authenticated()
         rows = self.db.session.execute(

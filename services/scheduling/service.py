@@ -33,6 +33,7 @@ class SchedulingService(PlatformService):
 
     @typed_rpc
     def create_class(self, school_id, data):
+        """Create a class in a school, optionally with its class teacher (ORG-1; administrators)."""
         self.caller.require_school(school_id)
         self.caller.require_role(*ADMINS)
         data = load(ClassIn, data)
@@ -50,6 +51,7 @@ class SchedulingService(PlatformService):
 
     @typed_rpc
     def list_classes(self, school_id):
+        """Classes of a school."""
         self.caller.require_school(school_id)
         rows = self.db.session.scalars(select(SchoolClass).where(
             SchoolClass.school_id == school_id).order_by(SchoolClass.name)).all()
@@ -57,10 +59,12 @@ class SchedulingService(PlatformService):
 
     @typed_rpc
     def get_class(self, class_id):
+        """One class of the caller's school."""
         return _class_out.dump(self._class(class_id))
 
     @typed_rpc
     def class_list(self, class_id, include_ended=False):
+        """The class list: active enrolments, or all of them (removed, transferred) with ``include_ended``."""
         cls = self._class(class_id)
         self.caller.require_role(*STAFF)
         query = select(Enrolment).where(Enrolment.class_id == cls.id).order_by(Enrolment.enrolled_on)

@@ -1,0 +1,32 @@
+"""The caller's context and the school check every service applies (TEN-1)."""
+import pytest
+
+from services.common.context import CallerContext
+from services.common.errors import Forbidden, NotFound, Unauthenticated
+
+
+def test_ten1_another_schools_record_is_not_found_not_forbidden():
+    teacher = CallerContext(user_id="t", school_id="A", roles=("teacher",))
+    teacher.require_school("A")
+    with pytest.raises(NotFound):
+        teacher.require_school("B")
+    with pytest.raises(NotFound):
+        teacher.require_school(None)
+
+
+def test_association_admin_and_system_cross_schools():
+    CallerContext(user_id="x", roles=("association_admin",)).require_school("B")
+    CallerContext(roles=("system",)).require_school("B")
+
+
+def test_roles_and_anonymous():
+    with pytest.raises(Unauthenticated):
+        CallerContext().require_role("teacher")
+    with pytest.raises(Forbidden):
+        CallerContext(user_id="s", school_id="A", roles=("student",)).require_role("teacher")
+    CallerContext(user_id="t", school_id="A", roles=("teacher",)).require_role("director", "teacher")
+
+
+def test_context_round_trips_through_nameko_context_data():
+    ctx = CallerContext(user_id="u", school_id="s", roles=("parent",), call_id="r1", ip="10.0.0.1")
+    assert CallerContext.from_context_data(ctx.to_context_data()) == ctx
