@@ -19,6 +19,7 @@ class ActorSchema(Schema):
     user_id = fields.String(allow_none=True, load_default=None)
     roles = fields.List(fields.String(), load_default=list)
     call_id = fields.String(allow_none=True, load_default=None)
+    ip = fields.String(allow_none=True, load_default=None)
 
 
 class EnvelopeSchema(Schema):
@@ -96,6 +97,38 @@ class MessageSent(Schema):
     recipient_count = fields.Integer(required=True)
 
 
+
+class RoleChanged(Schema):
+    """A role granted to or revoked from an account (ACC-4)."""
+    user_id = fields.String(required=True)
+    role = fields.String(required=True)
+
+
+class AccountActivated(Schema):
+    user_id = fields.String(required=True)
+
+
+class PasswordChanged(Schema):
+    user_id = fields.String(required=True)
+    sessions_ended = fields.Integer(required=True)
+
+
+class ActivationCodesIssued(Schema):
+    batch_id = fields.String(required=True)
+    account_ids = fields.List(fields.String(), required=True)
+
+
+class StudentProfileUpdated(Schema):
+    student_id = fields.String(required=True)
+    fields_changed = fields.List(fields.String(), required=True)
+
+
+class IncidentReported(Schema):
+    """A security incident recorded and escalated to the association administrator (ACC-12)."""
+    incident_id = fields.String(required=True)
+    severity = fields.String(required=True)
+    description = fields.String(required=True)
+
 # name -> {version: schema}
 CATALOGUE = {
     "identity.account_created": {1: AccountCreated},
@@ -103,6 +136,13 @@ CATALOGUE = {
     "identity.account_unblocked": {1: AccountUnblocked},
     "identity.login_failed": {1: LoginFailed},
     "identity.note_recorded": {1: NoteRecorded},
+    "identity.role_granted": {1: RoleChanged},
+    "identity.role_revoked": {1: RoleChanged},
+    "identity.account_activated": {1: AccountActivated},
+    "identity.password_changed": {1: PasswordChanged},
+    "identity.activation_codes_issued": {1: ActivationCodesIssued},
+    "identity.student_profile_updated": {1: StudentProfileUpdated},
+    "identity.incident_reported": {1: IncidentReported},
     "scheduling.student_enrolled": {1: StudentEnrolled},
     "scheduling.student_transferred": {1: StudentTransferred},
     "scheduling.student_removed": {1: StudentRemoved},
@@ -131,9 +171,10 @@ def make_envelope(name, payload, *, school_id, caller=None, version=None):
         clean = schema.dump(schema.load(payload))
     except ValidationError as exc:
         raise Invalid("Niepoprawne dane zdarzenia.", {"payload": exc.messages})
-    actor = {"user_id": None, "roles": [], "call_id": None}
+    actor = {"user_id": None, "roles": [], "call_id": None, "ip": None}
     if caller is not None:
-        actor = {"user_id": caller.user_id, "roles": list(caller.roles), "call_id": caller.call_id}
+        actor = {"user_id": caller.user_id, "roles": list(caller.roles), "call_id": caller.call_id,
+                 "ip": caller.ip}
     return {
         "id": str(uuid.uuid4()),
         "name": name,

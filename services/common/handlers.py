@@ -32,6 +32,7 @@ from .models import ProcessedEvent
 log = logging.getLogger(__name__)
 
 RETRY_HEADER = "x-dz-attempt"
+SOURCES = ("identity", "scheduling", "grades", "attendance", "messaging", "archive")
 DEFAULT_ARGS = {"x-queue-type": "classic"}
 
 
@@ -51,13 +52,30 @@ def declare_queues(channel, source_service, fact, service_name, method_name):
     return main, retry, dlq
 
 
+def declare_wildcard_queues(channel, sources, service_name, method_name):
+    """The queue of a handler of every event of ``sources`` (e.g. the audit trail)."""
+    from kombu import binding
+    main = f"evt-all--{service_name}.{method_name}"
+    exchanges = [Exchange(f"{src}.events", type="topic", durable=True) for src in sources]
+    for ex in exchanges:
+        ex(channel).declare()
+    Queue(main, bindings=[binding(ex, routing_key="#") for ex in exchanges], durable=True,
+          auto_delete=False)(channel).declare()
+    Queue(main + ".retry", durable=True, auto_delete=False, queue_arguments={
+        "x-dead-letter-exchange": "", "x-dead-letter-routing-key": main})(channel).declare()
+    Queue(main + ".dlq", durable=True, auto_delete=False)(channel).declare()
+    return main, main + ".retry", main + ".dlq"
+
+
 def subscriptions(service_cls):
     """(source_service, fact, method) of every @subscribe entrypoint of a service class."""
     found = []
     for name in dir(service_cls):
         method = getattr(service_cls, name, None)
         for ext in getattr(method, "nameko_entrypoints", ()) or ():
-            if isinstance(ext, ReliableEventHandler):
+            if isinstance(ext, WildcardEventHandler):
+                found.append(("*", "*", name))
+            elif isinstance(ext, ReliableEventHandler):
                 source, fact = ext.source_service, ext.event_type
                 found.append((source, fact, name))
     return found
@@ -69,7 +87,10 @@ def declare_topology(amqp_uri, service_classes):
         channel = conn.channel()
         for cls in service_classes:
             for source, fact, method in subscriptions(cls):
-                declare_queues(channel, source, fact, cls.name, method)
+                if source == "*":
+                    declare_wildcard_queues(channel, SOURCES, cls.name, method)
+                else:
+                    declare_queues(channel, source, fact, cls.name, method)
         channel.close()
 
 
@@ -143,6 +164,37 @@ class ReliableEventHandler(EventHandler):
         log.error("event dead-lettered to %s: %s", self.dlq, reason,
                   extra={"event_id": event_id, "event_name": self.event_name, "queue": self.dlq})
         self.queue_consumer.ack_message(message)
+
+
+class WildcardEventHandler(ReliableEventHandler):
+    """Every event of every service (the audit trail): one queue bound with ``#`` to each
+    service's exchange. Same retries, dead letters and validation as ``subscribe``."""
+
+    def __init__(self, **kwargs):
+        super().__init__("*", "*", **kwargs)
+
+    def setup(self):
+        from nameko.messaging import Consumer
+        config = self.container.config
+        self.max_retries = int(config.get("EVENT_MAX_RETRIES", 5))
+        self.retry_delay = float(config.get("EVENT_RETRY_DELAY", 1.0))
+        self.event_name = None
+        self.publisher = Publisher(config["AMQP_URI"], use_confirms=True)
+        from kombu import binding
+        with Connection(config["AMQP_URI"]) as conn:
+            channel = conn.channel()
+            main, self.retry_queue, self.dlq = declare_wildcard_queues(
+                channel, SOURCES, self.container.service_name, self.method_name)
+            channel.close()
+        exchanges = [Exchange(f"{src}.events", type="topic", durable=True) for src in SOURCES]
+        self.queue = Queue(main, bindings=[binding(ex, routing_key="#") for ex in exchanges],
+                           durable=True, auto_delete=False)
+        Consumer.setup(self)
+
+
+def subscribe_all(**kwargs):
+    """Decorate a service method as the reliable handler of every event of every service."""
+    return WildcardEventHandler.decorator(**kwargs)
 
 
 def subscribe(name, **kwargs):

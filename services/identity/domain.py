@@ -117,3 +117,67 @@ def make_login(first_name, last_name, taken):
         n += 1
         candidate = f"{base}{n}"
     return candidate
+
+
+# ---- activation codes (ACC-5, ACC-6)
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"   # no 0/O, 1/I: read from paper without mistakes
+ACTIVATION_DAYS = 14
+
+
+def new_activation_code(randbelow):
+    """A 12-character code (60 bits) in three groups: ``K7Q9-M2XP-4TAB``."""
+    raw = "".join(CODE_ALPHABET[randbelow(len(CODE_ALPHABET))] for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def normalise_code(code):
+    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
+
+
+# ---- grants (ACC-4): the roles an administrator grants and revokes
+GRANTABLE = (SCHOOL_ADMIN, DEPUTY_ADMIN, DIRECTOR, VICE_DIRECTOR, TEACHER, CLASS_TEACHER, SECRETARY)
+
+
+def can_grant(granter_roles, role):
+    granter = set(granter_roles)
+    if role not in GRANTABLE and role != ASSOCIATION_ADMIN:
+        return False
+    if ASSOCIATION_ADMIN in granter:
+        return True
+    return bool(granter & set(ADMINS)) and role in GRANTABLE
+
+
+# ---- login statistics (ACC-8): whose statistics a role may see
+def login_stats_scope(roles):
+    """'all', 'students' (teachers), 'own_class' (class teacher only) or None."""
+    roles = set(roles)
+    if roles & {ASSOCIATION_ADMIN, SCHOOL_ADMIN, DEPUTY_ADMIN, DIRECTOR, VICE_DIRECTOR}:
+        return "all"
+    if TEACHER in roles:
+        return "students"
+    if CLASS_TEACHER in roles:
+        return "own_class"
+    return None
+
+
+# ---- personal data completeness (ORG-9)
+REQUIRED_PROFILE_FIELDS = ("birth_date", "birth_place", "pesel", "address")
+PROFILE_LABELS_PL = {"birth_date": "data urodzenia", "birth_place": "miejsce urodzenia",
+                     "pesel": "PESEL", "address": "adres zamieszkania", "phone": "telefon",
+                     "guardian": "rodzic/opiekun prawny"}
+
+
+def pesel_valid(pesel):
+    """The PESEL checksum (weights 1-3-7-9)."""
+    if not pesel or len(pesel) != 11 or not pesel.isdigit():
+        return False
+    weights = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
+    total = sum(int(d) * w for d, w in zip(pesel[:10], weights))
+    return (10 - total % 10) % 10 == int(pesel[10])
+
+
+def missing_profile_fields(profile, has_guardian):
+    missing = [f for f in REQUIRED_PROFILE_FIELDS if not (profile or {}).get(f)]
+    if not has_guardian:
+        missing.append("guardian")
+    return missing

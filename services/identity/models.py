@@ -41,6 +41,9 @@ class Account(Base):
     blocked_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
     blocked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     expires_on: Mapped[date | None] = mapped_column(Date, nullable=True)   # inspector accounts
+    phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    monitoring_notice_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     last_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -103,3 +106,50 @@ class StudentNote(Base):
     body: Mapped[str] = mapped_column(Text)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ActivationCode(Base):
+    """A one-time activation code (ACC-5, ACC-6): stored as SHA-256, valid until ``expires_at``,
+    used once. Issuing a new code for an account revokes its unused ones."""
+    __tablename__ = "activation_codes"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    school_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    account_id: Mapped[str] = mapped_column(String(36), ForeignKey("accounts.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    batch_id: Mapped[str] = mapped_column(String(36), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEntry(Base):
+    """The audit log (ACC-11, LAW-2): every event of every service (who, when, what, from which
+    address) and every login. ``event_id`` is unique: an event is recorded once."""
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_school_at", "school_id", "at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    event_id: Mapped[str | None] = mapped_column(String(36), unique=True, nullable=True)
+    school_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    actor_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    actor_roles: Mapped[list] = mapped_column(JSON, default=list)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    action: Mapped[str] = mapped_column(String(100), index=True)
+    subject_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StudentProfile(Base):
+    """Personal data of a student kept by the secretary's office (ORG-8)."""
+    __tablename__ = "student_profiles"
+    account_id: Mapped[str] = mapped_column(String(36), ForeignKey("accounts.id"), primary_key=True)
+    school_id: Mapped[str] = mapped_column(String(36), index=True)
+    birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    birth_place: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    pesel: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    address: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(36), nullable=True)

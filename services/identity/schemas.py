@@ -71,3 +71,74 @@ class NoteOut(Schema):
     body = fields.String()
     issued_at = fields.DateTime()
     filed_at = fields.DateTime()
+
+
+class IssueCodesIn(Schema):
+    """Whom to issue activation codes to: listed accounts, a class (its students and/or their
+    parents), or every account of some roles in the school."""
+    account_ids = fields.List(fields.String(), load_default=list)
+    class_id = fields.String(load_default=None, allow_none=True)
+    roles = fields.List(fields.String(validate=validate.OneOf(ALL_ROLES)), load_default=list)
+    valid_days = fields.Integer(load_default=14, validate=validate.Range(min=1, max=60))
+    activation_url = fields.String(load_default="https://dziennik.example/aktywacja",
+                                   validate=validate.Length(max=200))
+
+
+class ActivationIn(Schema):
+    login = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    code = fields.String(required=True, validate=validate.Length(min=4, max=40))
+    password = fields.String(required=True, load_only=True)
+
+
+class PasswordChangeIn(Schema):
+    current_password = fields.String(required=True, load_only=True)
+    new_password = fields.String(required=True, load_only=True)
+
+
+class RoleIn(Schema):
+    role = fields.String(required=True, validate=validate.OneOf(ALL_ROLES))
+
+
+class AccessListIn(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["parents", "students", "teachers"]))
+    class_id = fields.String(load_default=None, allow_none=True)
+    school_year = fields.String(required=True, validate=validate.Regexp(r"^\d{4}/\d{4}$"))
+
+
+class LoginStatsQuery(Schema):
+    date_from = fields.Date(load_default=None, allow_none=True)
+    date_to = fields.Date(load_default=None, allow_none=True)
+    class_id = fields.String(load_default=None, allow_none=True)
+    role = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(ALL_ROLES))
+
+
+class AuditQuery(Schema):
+    actor_id = fields.String(load_default=None, allow_none=True)
+    subject_id = fields.String(load_default=None, allow_none=True)
+    action = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    date_from = fields.Date(load_default=None, allow_none=True)
+    date_to = fields.Date(load_default=None, allow_none=True)
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class ProfileIn(Schema):
+    birth_date = fields.Date(load_default=None, allow_none=True)
+    birth_place = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    pesel = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{11}$"))
+    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[0-9 +()-]{6,40}$"))
+
+
+class ProfileOut(Schema):
+    birth_date = fields.Date(allow_none=True)
+    birth_place = fields.String(allow_none=True)
+    pesel = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    updated_at = fields.DateTime(allow_none=True)
+
+
+class IncidentIn(Schema):
+    description = fields.String(required=True, validate=validate.Length(min=10, max=4000))
+    severity = fields.String(load_default="medium", validate=validate.OneOf(["low", "medium", "high"]))

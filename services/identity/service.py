@@ -1,6 +1,8 @@
 """identity: the nameko entrypoints. Each loads its arguments, checks the caller, applies the
 rule from ``domain``, stores, and records events in the outbox (same transaction)."""
+import base64
 import secrets
+import uuid
 from datetime import date, datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
@@ -11,15 +13,18 @@ from sqlalchemy import func, select, update
 from services.common import config
 from services.common.context import SYSTEM_CONTEXT
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
-from services.common.handlers import idempotent, subscribe
+from services.common.handlers import idempotent, subscribe, subscribe_all
+from services.common.rpc import ServiceRpc
 from services.common.models import utcnow
 from services.common.service import PlatformService, typed_rpc
 from services.common.validation import load
 
-from . import domain
-from .models import Account, Guardianship, LoginAttempt, LoginSession, School, StudentNote
-from .schemas import (AccountIn, AccountOut, BlockIn, GuardianshipIn, LoginIn, NoteOut,
-                      SchoolIn, SchoolOut)
+from . import domain, printouts
+from .models import (Account, ActivationCode, AuditEntry, Guardianship, LoginAttempt, LoginSession,
+                     School, StudentNote, StudentProfile)
+from .schemas import (AccessListIn, AccountOut, AccountIn, ActivationIn, AuditQuery, BlockIn,
+                      GuardianshipIn, IncidentIn, IssueCodesIn, LoginIn, LoginStatsQuery, NoteOut,
+                      PasswordChangeIn, ProfileIn, ProfileOut, RoleIn, SchoolIn, SchoolOut)
 
 # argon2id, argon2-cffi defaults: t=3, m=64 MiB, p=4 (above OWASP's minimum of t=2, m=19 MiB, p=1).
 hasher = PasswordHasher()
@@ -41,6 +46,7 @@ def _aware(dt):
 
 class IdentityService(PlatformService):
     name = "identity"
+    scheduling = ServiceRpc("scheduling")
 
     # ---------------------------------------------------------------- schools (TEN-1, TEN-2)
 
@@ -203,9 +209,14 @@ class IdentityService(PlatformService):
     # ---------------------------------------------------------------- login and sessions (ACC-7, ACC-13)
 
     def _record_attempt(self, login, account, success, reason, ip):
+        school_id = account.school_id if account else None
         self.db.session.add(LoginAttempt(login=login[:80], account_id=account.id if account else None,
-                                         school_id=account.school_id if account else None,
-                                         success=success, reason=reason, ip=ip))
+                                         school_id=school_id, success=success, reason=reason, ip=ip))
+        self.db.session.add(AuditEntry(school_id=school_id, actor_id=account.id if account else None,
+                                       actor_roles=list(account.roles) if account else [], ip=ip,
+                                       action="login.success" if success else "login.failed",
+                                       subject_id=account.id if account else None,
+                                       details={"login": login[:80], "reason": reason}))
 
     @typed_rpc(sensitive_arguments=("data.password",))
     def login(self, data):
@@ -225,7 +236,8 @@ class IdentityService(PlatformService):
                 self._record_attempt(login, account, False, "unknown_login" if account is None else "not_activated", ip)
             raise Unauthenticated(BAD_CREDENTIALS)
         if account.failed_logins >= domain.THROTTLE_AFTER and account.last_failed_at and not account.blocked:
-            wait = min(60, 2 ** (account.failed_logins - domain.THROTTLE_AFTER))
+            wait = min(60.0, float(config.get("DZIENNIK_LOGIN_THROTTLE_SECONDS"))
+                       * 2 ** (account.failed_logins - domain.THROTTLE_AFTER))
             remaining = (_aware(account.last_failed_at) + timedelta(seconds=wait) - now).total_seconds()
             if remaining > 0:
                 with self.db.unit_of_work():
@@ -267,6 +279,7 @@ class IdentityService(PlatformService):
 
     def _session_user(self, account):
         user = _account_out.dump(account)
+        user["monitoring_notice_required"] = account.monitoring_notice_at is None
         if domain.PARENT in account.roles:
             user["children"] = list(self.db.session.scalars(select(Guardianship.student_id).where(
                 Guardianship.parent_id == account.id)))
@@ -284,7 +297,7 @@ class IdentityService(PlatformService):
         if session is None or session.ended_at is not None:
             raise Unauthenticated(SESSION_ENDED)
         now = utcnow()
-        idle = timedelta(minutes=int(config.get("DZIENNIK_SESSION_IDLE_MINUTES")))
+        idle = timedelta(minutes=float(config.get("DZIENNIK_SESSION_IDLE_MINUTES")))
         account = s.get(Account, session.account_id)
         if _aware(session.last_seen_at) + idle < now or account is None or account.blocked:
             with self.db.unit_of_work():
@@ -377,7 +390,9 @@ class IdentityService(PlatformService):
                 raise NotFound("Nie znaleziono ucznia.")
         notes = self.db.session.scalars(select(StudentNote).where(
             StudentNote.student_id == student.id).order_by(StudentNote.issued_at.desc())).all()
-        return {"student": _account_out.dump(student), "notes": _note_out.dump(notes, many=True)}
+        profile = self.db.session.get(StudentProfile, student.id)
+        return {"student": _account_out.dump(student), "notes": _note_out.dump(notes, many=True),
+                "profile": ProfileOut().dump(profile) if profile else None}
 
     # ---------------------------------------------------------------- events
 
@@ -412,6 +427,424 @@ class IdentityService(PlatformService):
         s.flush()
         self.outbox.add("identity.note_recorded", {"note_id": note.id, "student_id": student.id},
                         school_id=student.school_id, caller=SYSTEM_CONTEXT)
+
+
+    # ---------------------------------------------------------------- activation (ACC-5, ACC-6)
+
+    def _accounts_for_codes(self, school_id, data):
+        s = self.db.session
+        ids = list(dict.fromkeys(data["account_ids"]))
+        context = {}
+        if data["class_id"]:
+            klass = self.scheduling.get_class(data["class_id"])   # NotFound across schools
+            if klass["school_id"] != school_id:
+                raise NotFound("Nie znaleziono klasy.")
+            student_ids = [e["student_id"] for e in self.scheduling.class_list(klass["id"])]
+            roles = set(data["roles"] or [domain.STUDENT, domain.PARENT])
+            if domain.STUDENT in roles:
+                ids += student_ids
+                context.update({sid: f"klasa {klass['name']}" for sid in student_ids})
+            if domain.PARENT in roles and student_ids:
+                for g in s.scalars(select(Guardianship).where(Guardianship.student_id.in_(student_ids))):
+                    ids.append(g.parent_id)
+                    context[g.parent_id] = f"klasa {klass['name']}"
+        elif data["roles"]:
+            for acc in s.scalars(select(Account).where(Account.school_id == school_id)):
+                if set(acc.roles) & set(data["roles"]):
+                    ids.append(acc.id)
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            raise Invalid("Nie wskazano żadnych kont.", {"account_ids": ["Pusta lista."]})
+        accounts = s.scalars(select(Account).where(Account.id.in_(ids))).all()
+        if len(accounts) != len(ids) or any(a.school_id != school_id for a in accounts):
+            raise NotFound("Nie znaleziono konta.")
+        order = {aid: i for i, aid in enumerate(ids)}
+        return sorted(accounts, key=lambda a: order[a.id]), context
+
+    @typed_rpc
+    def issue_activation_codes(self, school_id, data):
+        """Issue one-time activation codes in bulk (ACC-5) or for one account that lost its password
+        (ACC-6); returns the slips as a PDF (base64). Codes are stored hashed and shown only there."""
+        self.caller.require_school(school_id)
+        self.caller.require_role(*domain.ADMINS)
+        data = load(IssueCodesIn, data)
+        school = self.db.session.get(School, school_id)
+        if school is None:
+            raise NotFound("Nie znaleziono szkoły.")
+        accounts, context = self._accounts_for_codes(school_id, data)
+        now = utcnow()
+        expires = now + timedelta(days=data["valid_days"])
+        batch_id = str(uuid.uuid4())
+        slips = []
+        with self.db.unit_of_work() as s:
+            s.execute(update(ActivationCode).where(
+                ActivationCode.account_id.in_([a.id for a in accounts]), ActivationCode.used_at.is_(None),
+                ActivationCode.revoked_at.is_(None)).values(revoked_at=now))
+            for acc in accounts:
+                code = domain.new_activation_code(secrets.randbelow)
+                s.add(ActivationCode(school_id=school_id, account_id=acc.id, batch_id=batch_id,
+                                     code_hash=domain.token_hash(domain.normalise_code(code)),
+                                     expires_at=expires, created_by=self.caller.user_id))
+                slips.append({"name": f"{acc.first_name} {acc.last_name}", "login": acc.login, "code": code,
+                              "role": ", ".join(domain.ROLE_LABELS_PL.get(r, r) for r in acc.roles),
+                              "context": context.get(acc.id), "expires": expires.strftime("%Y-%m-%d")})
+            self.outbox.add("identity.activation_codes_issued",
+                            {"batch_id": batch_id, "account_ids": [a.id for a in accounts]}, school_id=school_id)
+        pdf = printouts.activation_slips(school.name, slips, data["activation_url"])
+        return {"batch_id": batch_id, "count": len(slips), "expires_at": expires.isoformat(),
+                "pdf_base64": base64.b64encode(pdf).decode()}
+
+    @typed_rpc(sensitive_arguments=("data.password", "data.code"))
+    def redeem_activation_code(self, data):
+        """Activate an account: a valid, unused, unexpired code for this login sets the password
+        the user chooses (ACC-5, ACC-6). Every other session of the account ends."""
+        data = load(ActivationIn, data)
+        refused = "Kod aktywacyjny jest nieprawidłowy, został już użyty lub wygasł."
+        s = self.db.session
+        account = s.scalar(select(Account).where(Account.login == data["login"].strip().lower()))
+        code = s.scalar(select(ActivationCode).where(
+            ActivationCode.code_hash == domain.token_hash(domain.normalise_code(data["code"]))))
+        now = utcnow()
+        if account is None or code is None or code.account_id != account.id or code.used_at \
+                or code.revoked_at or _aware(code.expires_at) < now:
+            with self.db.unit_of_work():
+                s.add(AuditEntry(school_id=account.school_id if account else None,
+                                 actor_id=account.id if account else None, action="activation.refused",
+                                 subject_id=account.id if account else None,
+                                 details={"login": data["login"][:80]}, ip=self.caller.ip))
+            raise Unauthenticated(refused)
+        problems = domain.password_problems(data["password"], login=account.login,
+                                            names=(account.first_name, account.last_name))
+        if problems:
+            raise Invalid(" ".join(problems), {"password": problems})
+        password_hash = tpool.execute(hasher.hash, data["password"])
+        with self.db.unit_of_work():
+            code.used_at = now
+            account.password_hash, account.password_changed_at = password_hash, now
+            account.failed_logins, account.last_failed_at = 0, None
+            self._end_sessions(account.id, "activation")
+            self.outbox.add("identity.account_activated", {"user_id": account.id}, school_id=account.school_id)
+        return {"ok": True, "login": account.login}
+
+    @typed_rpc(sensitive_arguments=("data.current_password", "data.new_password"))
+    def change_password(self, data, session_id=None):
+        """Change the caller's password; every other session of the account ends at once (ACC-13)."""
+        self.caller.require_authenticated()
+        data = load(PasswordChangeIn, data)
+        account = self._account(self.caller.user_id)
+        try:
+            tpool.execute(hasher.verify, account.password_hash or _DUMMY_HASH, data["current_password"])
+        except (VerificationError, InvalidHashError):
+            raise Invalid("Obecne hasło jest nieprawidłowe.", {"current_password": ["Nieprawidłowe hasło."]})
+        problems = domain.password_problems(data["new_password"], login=account.login,
+                                            names=(account.first_name, account.last_name))
+        if problems:
+            raise Invalid(" ".join(problems), {"new_password": problems})
+        new_hash = tpool.execute(hasher.hash, data["new_password"])
+        with self.db.unit_of_work():
+            account.password_hash, account.password_changed_at = new_hash, utcnow()
+            ended = self._end_sessions(account.id, "password_changed", keep_session_id=session_id)
+            self.outbox.add("identity.password_changed", {"user_id": account.id, "sessions_ended": ended},
+                            school_id=account.school_id)
+        return {"ok": True, "sessions_ended": ended}
+
+    @typed_rpc
+    def acknowledge_monitoring_notice(self):
+        """Record that the user has read that actions in the register are monitored and archived (ACC-11)."""
+        self.caller.require_authenticated()
+        account = self._account(self.caller.user_id)
+        with self.db.unit_of_work():
+            if account.monitoring_notice_at is None:
+                account.monitoring_notice_at = utcnow()
+        return {"ok": True}
+
+    @typed_rpc
+    def access_confirmation_list(self, school_id, data):
+        """Annexes 1-3 of the procedure: per class (parents, students) or school (teachers) lists
+        with a date-and-signature column and no codes (ACC-5, ARC-4); a PDF as base64."""
+        self.caller.require_school(school_id)
+        self.caller.require_role(*domain.ADMINS, domain.DIRECTOR, domain.VICE_DIRECTOR)
+        data = load(AccessListIn, data)
+        s = self.db.session
+        school = s.get(School, school_id)
+        if school is None:
+            raise NotFound("Nie znaleziono szkoły.")
+        class_name, rows = None, []
+        if data["kind"] == "teachers":
+            teachers = [a for a in s.scalars(select(Account).where(Account.school_id == school_id)
+                                             .order_by(Account.last_name, Account.first_name))
+                        if {domain.TEACHER, domain.CLASS_TEACHER} & set(a.roles)]
+            rows = [{"name": f"{a.first_name} {a.last_name}"} for a in teachers]
+        else:
+            if not data["class_id"]:
+                raise Invalid("Podaj klasę.", {"class_id": ["Wymagane."]})
+            klass = self.scheduling.get_class(data["class_id"])
+            if klass["school_id"] != school_id:
+                raise NotFound("Nie znaleziono klasy.")
+            class_name = klass["name"]
+            ids = [e["student_id"] for e in self.scheduling.class_list(klass["id"])]
+            students = {a.id: a for a in s.scalars(select(Account).where(Account.id.in_(ids)))}
+            ordered = sorted(students.values(), key=lambda a: (a.last_name, a.first_name))
+            if data["kind"] == "students":
+                rows = [{"name": f"{a.first_name} {a.last_name}"} for a in ordered]
+            else:
+                for st in ordered:
+                    parents = s.scalars(select(Account).join(Guardianship, Guardianship.parent_id == Account.id)
+                                        .where(Guardianship.student_id == st.id)).all()
+                    for p in parents or [None]:
+                        rows.append({"student": f"{st.first_name} {st.last_name}",
+                                     "parent": f"{p.first_name} {p.last_name}" if p else ""})
+        pdf = printouts.access_confirmation(data["kind"], school.name, class_name, data["school_year"], rows)
+        return {"rows": len(rows), "pdf_base64": base64.b64encode(pdf).decode()}
+
+    # ---------------------------------------------------------------- grants (ACC-4)
+
+    @typed_rpc
+    def grant_role(self, user_id, data):
+        """Grant a role (director, teacher, administrator...) to an account of the school (ACC-4); audited."""
+        self.caller.require_role(*domain.ADMINS)
+        role = load(RoleIn, data)["role"]
+        account = self._account(user_id)
+        if not domain.can_grant(self.caller.roles, role):
+            raise Forbidden("Nie możesz nadać tej roli.")
+        if {domain.PARENT, domain.STUDENT} & set(account.roles):
+            raise Invalid("Kontu rodzica lub ucznia nie nadaje się ról pracowników.", {"role": ["Niedozwolona."]})
+        with self.db.unit_of_work():
+            if role not in account.roles:
+                account.roles = sorted(set(account.roles) | {role})
+                self.outbox.add("identity.role_granted", {"user_id": account.id, "role": role},
+                                school_id=account.school_id)
+        return _account_out.dump(account)
+
+    @typed_rpc
+    def revoke_role(self, user_id, data):
+        """Revoke a role of an account (ACC-4); it takes effect on the user's next request; audited."""
+        self.caller.require_role(*domain.ADMINS)
+        role = load(RoleIn, data)["role"]
+        account = self._account(user_id)
+        if not domain.can_grant(self.caller.roles, role):
+            raise Forbidden("Nie możesz odebrać tej roli.")
+        if account.id == self.caller.user_id and role in domain.ADMINS:
+            raise Conflict("Nie można odebrać sobie uprawnień administratora.")
+        with self.db.unit_of_work():
+            if role in account.roles:
+                if len(account.roles) == 1:
+                    raise Conflict("Konto musi mieć co najmniej jedną rolę; zablokuj je zamiast tego.")
+                account.roles = sorted(set(account.roles) - {role})
+                self.outbox.add("identity.role_revoked", {"user_id": account.id, "role": role},
+                                school_id=account.school_id)
+        return _account_out.dump(account)
+
+    # ---------------------------------------------------------------- login statistics (ACC-8)
+
+    @typed_rpc
+    def login_statistics(self, school_id, query=None):
+        """Successful and failed logins per user and per day, within the caller's scope: administrator
+        and director all users, teachers students, a class teacher the own class (ACC-8)."""
+        self.caller.require_school(school_id)
+        q = load(LoginStatsQuery, query or {})
+        scope = "all" if self.caller.is_system else domain.login_stats_scope(self.caller.roles)
+        if scope is None:
+            raise Forbidden("Brak dostępu do statystyk logowań.")
+        s = self.db.session
+        accounts = {a.id: a for a in s.scalars(select(Account).where(Account.school_id == school_id))}
+        allowed = set(accounts)
+        if scope == "students":
+            allowed = {i for i, a in accounts.items() if domain.STUDENT in a.roles}
+        if scope == "own_class" or q["class_id"]:
+            class_id = q["class_id"]
+            if scope == "own_class":
+                if not class_id:
+                    raise Invalid("Wychowawca widzi statystyki własnej klasy: podaj klasę.", {"class_id": ["Wymagane."]})
+                klass = self.scheduling.get_class(class_id)
+                if klass["class_teacher_id"] != self.caller.user_id:
+                    raise Forbidden("To nie jest Twoja klasa.")
+            students = {e["student_id"] for e in self.scheduling.class_list(class_id)}
+            parents = set(s.scalars(select(Guardianship.parent_id).where(Guardianship.student_id.in_(students))))
+            allowed &= students | (parents if scope != "students" else set())
+        if q["role"]:
+            allowed = {i for i in allowed if q["role"] in accounts[i].roles}
+        query = select(LoginAttempt.account_id, LoginAttempt.success, LoginAttempt.at).where(
+            LoginAttempt.school_id == school_id)
+        if q["date_from"]:
+            query = query.where(LoginAttempt.at >= datetime.combine(q["date_from"], datetime.min.time(), timezone.utc))
+        if q["date_to"]:
+            query = query.where(LoginAttempt.at < datetime.combine(q["date_to"] + timedelta(days=1),
+                                                                   datetime.min.time(), timezone.utc))
+        per_user, per_day = {}, {}
+        for account_id, success, at in s.execute(query):
+            if account_id not in allowed:
+                continue
+            u = per_user.setdefault(account_id, {"success": 0, "failed": 0, "last_login": None})
+            day = per_day.setdefault(_aware(at).date().isoformat(), {"success": 0, "failed": 0})
+            key = "success" if success else "failed"
+            u[key] += 1
+            day[key] += 1
+            if success and (u["last_login"] is None or _aware(at).isoformat() > u["last_login"]):
+                u["last_login"] = _aware(at).isoformat()
+        users = []
+        for account_id in sorted(allowed, key=lambda i: (accounts[i].last_name, accounts[i].first_name)):
+            a = accounts[account_id]
+            stats = per_user.get(account_id, {"success": 0, "failed": 0, "last_login": None})
+            users.append({"user_id": a.id, "name": f"{a.first_name} {a.last_name}", "login": a.login,
+                          "roles": a.roles, **stats})
+        return {"scope": scope, "users": users,
+                "days": [{"date": d, **v} for d, v in sorted(per_day.items())]}
+
+    # ---------------------------------------------------------------- audit log (ACC-11, LAW-2)
+
+    @subscribe_all()
+    @idempotent
+    def on_any_event(self, event):
+        """Every event of every service becomes an audit entry: who, when, what, from where."""
+        payload = event["payload"]
+        subject = next((payload[k] for k in ("student_id", "user_id", "grade_id", "message_id", "lesson_id")
+                        if isinstance(payload.get(k), str)), None)
+        self.db.session.add(AuditEntry(
+            event_id=event["id"], school_id=event["school_id"], actor_id=event["actor"].get("user_id"),
+            actor_roles=event["actor"].get("roles") or [], ip=event["actor"].get("ip"), action=event["name"],
+            subject_id=subject, details=_jsonable(payload), at=event["occurred_at"]))
+
+    @typed_rpc
+    def search_audit(self, school_id, query=None):
+        """Search the audit log of a school by actor, subject, action and dates (ACC-11; administrators)."""
+        self.caller.require_school(school_id)
+        self.caller.require_role(*domain.ADMINS)
+        q = load(AuditQuery, query or {})
+        stmt = select(AuditEntry).where(AuditEntry.school_id == school_id)
+        for col, key in ((AuditEntry.actor_id, "actor_id"), (AuditEntry.subject_id, "subject_id")):
+            if q[key]:
+                stmt = stmt.where(col == q[key])
+        if q["action"]:
+            stmt = stmt.where(AuditEntry.action.like(q["action"].replace("%", "") + "%"))
+        if q["date_from"]:
+            stmt = stmt.where(AuditEntry.at >= datetime.combine(q["date_from"], datetime.min.time(), timezone.utc))
+        if q["date_to"]:
+            stmt = stmt.where(AuditEntry.at < datetime.combine(q["date_to"] + timedelta(days=1),
+                                                               datetime.min.time(), timezone.utc))
+        rows = self.db.session.scalars(stmt.order_by(AuditEntry.at.desc()).offset(q["offset"]).limit(q["limit"])).all()
+        return [{"id": r.id, "at": _aware(r.at).isoformat(), "action": r.action, "actor_id": r.actor_id,
+                 "actor_roles": r.actor_roles, "ip": r.ip, "subject_id": r.subject_id, "details": r.details}
+                for r in rows]
+
+    # ---------------------------------------------------------------- student personal data (ORG-8, ORG-9)
+
+    def _can_edit_student(self, student):
+        c = self.caller
+        if c.is_system or c.is_association_admin or c.has_role(*domain.STAFF_EDITING_STUDENTS):
+            return True
+        if c.has_role(domain.CLASS_TEACHER, domain.TEACHER):
+            enrolment = self.scheduling.student_class(student.id)
+            if enrolment:
+                return self.scheduling.get_class(enrolment["class_id"]).get("class_teacher_id") == c.user_id
+        return False
+
+    @typed_rpc
+    def update_student_profile(self, student_id, data):
+        """Personal data of a student (secretary, administrator, director, the class teacher; ORG-8)."""
+        student = self._account(student_id)
+        if domain.STUDENT not in student.roles:
+            raise NotFound("Nie znaleziono ucznia.")
+        if not self._can_edit_student(student):
+            raise Forbidden("Nie możesz edytować danych tego ucznia.")
+        data = load(ProfileIn, data)
+        if data.get("pesel") and not domain.pesel_valid(data["pesel"]):
+            raise Invalid("Niepoprawny numer PESEL (suma kontrolna).", {"pesel": ["Niepoprawna suma kontrolna."]})
+        s = self.db.session
+        with self.db.unit_of_work():
+            profile = s.get(StudentProfile, student.id) or StudentProfile(account_id=student.id,
+                                                                         school_id=student.school_id)
+            changed = [k for k, v in data.items() if getattr(profile, k) != v]
+            for k, v in data.items():
+                setattr(profile, k, v)
+            profile.updated_at, profile.updated_by = utcnow(), self.caller.user_id
+            s.add(profile)
+            if changed:
+                self.outbox.add("identity.student_profile_updated",
+                                {"student_id": student.id, "fields_changed": changed}, school_id=student.school_id)
+        return ProfileOut().dump(profile)
+
+    @typed_rpc
+    def incomplete_profiles(self, school_id, student_ids=None):
+        """Students lacking required personal data, with what is missing in Polish (ORG-9)."""
+        self.caller.require_school(school_id)
+        self.caller.require_role(*domain.STAFF_EDITING_STUDENTS, domain.TEACHER, domain.CLASS_TEACHER)
+        s = self.db.session
+        students = [a for a in s.scalars(select(Account).where(Account.school_id == school_id))
+                    if domain.STUDENT in a.roles and (student_ids is None or a.id in student_ids)]
+        profiles = {p.account_id: ProfileOut().dump(p) for p in s.scalars(
+            select(StudentProfile).where(StudentProfile.school_id == school_id))}
+        guarded = set(s.scalars(select(Guardianship.student_id).where(Guardianship.school_id == school_id)))
+        out = []
+        for a in sorted(students, key=lambda a: (a.last_name, a.first_name)):
+            missing = domain.missing_profile_fields(profiles.get(a.id), a.id in guarded)
+            if missing:
+                out.append({"student_id": a.id, "name": f"{a.first_name} {a.last_name}", "missing": missing,
+                            "missing_pl": [domain.PROFILE_LABELS_PL[m] for m in missing]})
+        return out
+
+    # ---------------------------------------------------------------- the parent's data report (ACC-10)
+
+    @typed_rpc
+    def data_report(self, student_id, as_pdf=False):
+        """What the register holds about a child and who may edit it: administrators, director(s)
+        and the class teacher (ACC-10, procedure I.5). For the child's parents and the school's staff."""
+        student = self._account(student_id)
+        c = self.caller
+        if domain.STUDENT not in student.roles:
+            raise NotFound("Nie znaleziono ucznia.")
+        if not (c.is_system or c.is_association_admin or c.has_role(*domain.ADMINS, domain.DIRECTOR)
+                or self._is_guardian(c.user_id, student.id)):
+            raise NotFound("Nie znaleziono ucznia.")
+        s = self.db.session
+        school = s.get(School, student.school_id)
+        profile = s.get(StudentProfile, student.id)
+        guardians = s.scalars(select(Account).join(Guardianship, Guardianship.parent_id == Account.id)
+                              .where(Guardianship.student_id == student.id)).all()
+        editors = []
+        for a in s.scalars(select(Account).where(Account.school_id == student.school_id, Account.blocked.is_(False))):
+            for role in (domain.SCHOOL_ADMIN, domain.DEPUTY_ADMIN, domain.DIRECTOR, domain.VICE_DIRECTOR):
+                if role in a.roles:
+                    editors.append({"name": f"{a.first_name} {a.last_name}", "login": a.login,
+                                    "role": domain.ROLE_LABELS_PL[role]})
+                    break
+        enrolment = self.scheduling.student_class(student.id)
+        if enrolment:
+            klass = self.scheduling.get_class(enrolment["class_id"])
+            teacher = s.get(Account, klass.get("class_teacher_id") or "")
+            if teacher:
+                editors.append({"name": f"{teacher.first_name} {teacher.last_name}", "login": teacher.login,
+                                "role": f"wychowawca klasy {klass['name']}"})
+        report = {"school": _school_out.dump(school), "student": _account_out.dump(student),
+                  "profile": ProfileOut().dump(profile) if profile else {},
+                  "guardians": [f"{g.first_name} {g.last_name}" for g in guardians], "editors": editors,
+                  "generated_at": utcnow().isoformat()}
+        if as_pdf:
+            report["pdf_base64"] = base64.b64encode(printouts.data_report(report)).decode()
+        return report
+
+    # ---------------------------------------------------------------- security incidents (ACC-12)
+
+    @typed_rpc
+    def report_incident(self, data):
+        """Record a security incident; the event escalates it to the association administrator (ACC-12)."""
+        self.caller.require_authenticated()
+        data = load(IncidentIn, data)
+        incident_id = str(uuid.uuid4())
+        with self.db.unit_of_work():
+            self.outbox.add("identity.incident_reported", {"incident_id": incident_id, **data},
+                            school_id=self.caller.school_id)
+        return {"incident_id": incident_id}
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
 
 
 _DUMMY_HASH = hasher.hash("not-a-real-password-just-for-timing")
