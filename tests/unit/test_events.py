@@ -14,7 +14,7 @@ def test_envelope_carries_id_name_version_school_actor_time():
     env = make_envelope("scheduling.student_removed", {"student_id": "st", "class_id": "c", "reason": "r",
                                                        "removed_on": "2026-11-20"}, school_id="s1", caller=caller)
     assert uuid.UUID(env["id"]) and env["name"] == "scheduling.student_removed" and env["version"] == 1
-    assert env["school_id"] == "s1" and env["actor"] == {"user_id": "u1", "roles": ["teacher"], "call_id": "c1"}
+    assert env["school_id"] == "s1" and env["actor"] == {"user_id": "u1", "roles": ["teacher"], "call_id": "c1", "ip": None}
     loaded = load_envelope(env, expected_name="scheduling.student_removed")
     assert loaded["payload"]["removed_on"].isoformat() == "2026-11-20"
 
