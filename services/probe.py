@@ -15,7 +15,7 @@ call is answered by any of them ("the service is up"). Inside a container that i
 to the time budget, until an instance running on this host answers: the broker hands
 consecutive requests to the queue's consumers in turn, so a few calls reach every instance.
 An instance is "on this host" when its ``instance`` id is ``<hostname>-<pid>-<suffix>`` (see
-services/common/service.py); a container's hostname is its own, a pod's is the pod name.
+services/common/metrics.py); a container's hostname is its own, a pod's is the pod name.
 
 ``--live`` relaxes the verdict for liveness checks: any answer counts (a database error
 still exits 0), because restarting a service does not repair its database.
@@ -76,7 +76,7 @@ def _safe_uri():
 
 def is_local(answer, hostname=None):
     """True when a health answer comes from an instance on this host: its id is
-    ``<hostname>-<pid>-<suffix>`` (services/common/service.py INSTANCE)."""
+    ``<hostname>-<pid>-<suffix>`` (services/common/metrics.py INSTANCE)."""
     parts = str((answer or {}).get("instance") or "").rsplit("-", 2)
     return len(parts) == 3 and parts[0] == (hostname or socket.gethostname())
 

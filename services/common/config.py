@@ -16,6 +16,7 @@ SETTINGS = {
     "DZIENNIK_OUTBOX_POLL": ("0.5", "Seconds between outbox relay polls (it is also woken after each commit)."),
     "DZIENNIK_EVENT_MAX_RETRIES": ("5", "Attempts of a failing event handler before the event is dead-lettered."),
     "DZIENNIK_EVENT_RETRY_DELAY": ("1.0", "Seconds before the first retry; doubled for each further one."),
+    "DZIENNIK_HEARTBEAT_SECONDS": ("5", "Seconds between a service instance's heartbeats (metrics snapshots) to dz.heartbeats."),
     "DZIENNIK_LOG_LEVEL": ("INFO", "Log level of services and gateway."),
     "DZIENNIK_LOG_FORMAT": ("json", "'json' (one object per line) or 'text'."),
     "DZIENNIK_SECRET_KEY": ("dev-insecure-change-me", "Gateway secret for CSRF tokens; set it in production."),
