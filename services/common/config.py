@@ -23,6 +23,7 @@ SETTINGS = {
     "DZIENNIK_SESSION_IDLE_MINUTES": ("30", "A session ends after this many minutes without a request."),
     "DZIENNIK_LOGIN_THROTTLE_SECONDS": ("1", "After 5 failed logins, the wait before the next attempt: this, doubled per further failure (at most 60 s); 10 failures block the account."),
     "DZIENNIK_COOKIE_SECURE": ("1", "Mark the session cookie Secure (set 0 only for plain-HTTP local runs)."),
+    "DZIENNIK_TRUSTED_PROXIES": ("0", "Reverse proxies in front of the gateway (nginx, Ingress: 1) whose X-Forwarded-For gives the user's address."),
     "DZIENNIK_GATEWAY_BIND": ("127.0.0.1:8000", "Address gunicorn binds the gateway to."),
     "DZIENNIK_GATEWAY_WORKERS": ("2", "gunicorn worker processes (4 threads each)."),
 }
