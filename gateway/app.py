@@ -95,6 +95,9 @@ def create_app(config=None):
                        "description": "Ciasteczko sesji; żądania zmieniające dane wymagają X-CSRF-Token."})
     from .api import register_api
     register_api(api)
+    from . import ops
+    api.register_blueprint(ops.ops_api)
+    app.register_blueprint(ops.metrics_bp)
     app.extensions["dziennik_api"] = api
 
     from . import docs, health

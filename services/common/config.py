@@ -24,6 +24,11 @@ SETTINGS = {
     "DZIENNIK_LOGIN_THROTTLE_SECONDS": ("1", "After 5 failed logins, the wait before the next attempt: this, doubled per further failure (at most 60 s); 10 failures block the account."),
     "DZIENNIK_COOKIE_SECURE": ("1", "Mark the session cookie Secure (set 0 only for plain-HTTP local runs)."),
     "DZIENNIK_TRUSTED_PROXIES": ("0", "Reverse proxies in front of the gateway (nginx, Ingress: 1) whose X-Forwarded-For gives the user's address."),
+    "DZIENNIK_RABBIT_MGMT_URL": ("http://127.0.0.1:15672", "RabbitMQ management API for the operations dashboard (queue depths); credentials and vhost come from AMQP_URI."),
+    "DZIENNIK_METRICS_TOKEN": ("", "If set, /metrics requires 'Authorization: Bearer <token>'."),
+    "DZIENNIK_ATTACHMENT_MAX_BYTES": ("5242880", "Largest attachment of a message, in bytes (messaging)."),
+    "DZIENNIK_ATTACHMENT_MAX_COUNT": ("5", "Most attachments in one message (messaging)."),
+    "DZIENNIK_SMTP_TIMEOUT": ("10", "Seconds messaging waits for a school's SMTP server when sending e-mail notices."),
     "DZIENNIK_GATEWAY_BIND": ("127.0.0.1:8000", "Address gunicorn binds the gateway to."),
     "DZIENNIK_GATEWAY_WORKERS": ("2", "gunicorn worker processes (4 threads each)."),
 }
