@@ -25,6 +25,7 @@ from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 from sqlalchemy.exc import IntegrityError
 
+from .draining import DrainOnStop
 from .errors import Invalid
 from .events import MalformedEvent, load_envelope, split_name
 from .models import ProcessedEvent
@@ -94,8 +95,11 @@ def declare_topology(amqp_uri, service_classes):
         channel.close()
 
 
-class ReliableEventHandler(EventHandler):
-    """Use through ``subscribe("<service>.<fact>")``."""
+class ReliableEventHandler(DrainOnStop, EventHandler):
+    """Use through ``subscribe("<service>.<fact>")``. Drains in-flight events on a graceful stop."""
+
+    def _requeue(self, message):
+        self.queue_consumer.requeue_message(message)
 
     def setup(self):
         super().setup()
@@ -118,9 +122,21 @@ class ReliableEventHandler(EventHandler):
         except MalformedEvent as exc:
             self._dead_letter(message, body, f"malformed: {exc}", attempt=0)
             return
-        super().handle_message(envelope, message)
+        if not self._begin(message):
+            return
+        try:
+            super().handle_message(envelope, message)
+        except BaseException:
+            self._end()
+            raise
 
     def handle_message_processed(self, message, result=None, exc_info=None):
+        try:
+            self._settle(message, exc_info)
+        finally:
+            self._end()
+
+    def _settle(self, message, exc_info):
         if exc_info is None:
             self.queue_consumer.ack_message(message)
             return

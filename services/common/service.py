@@ -9,10 +9,10 @@ Name the class explicitly when running it (``module:Class``): nameko would also 
 """
 import time
 
-from nameko.rpc import rpc
 from sqlalchemy import func, select, text
 
 from .context import Caller
+from .draining import DrainingRpc
 from .db import Database
 from .errors import EXPECTED
 from .logs import CallIdLogging
@@ -22,11 +22,12 @@ from .outbox import Outbox
 
 
 def typed_rpc(fn=None, **kwargs):
-    """``@rpc`` that declares the platform's typed errors as expected (no error log for a 404)."""
+    """``@rpc`` that declares the platform's typed errors as expected (no error log for a 404)
+    and drains its in-flight calls on a graceful stop (services.common.draining)."""
     kwargs.setdefault("expected_exceptions", EXPECTED)
     if fn is None:
-        return rpc(**kwargs)
-    return rpc(**kwargs)(fn)
+        return DrainingRpc.decorator(**kwargs)
+    return DrainingRpc.decorator(**kwargs)(fn)
 
 
 class PlatformService:
