@@ -1,0 +1,1 @@
+"""Developer scripts: ``scripts/start``, ``scripts/test`` (bash) and their Python helpers."""
