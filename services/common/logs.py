@@ -52,6 +52,16 @@ def quiet_known_warnings():
     warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 
+class ExpectedErrorFilter(logging.Filter):
+    """nameko logs every expected (typed) error at WARNING with a full traceback; a 404 or a
+    refused login is not a problem of the service: keep one INFO line without the traceback."""
+
+    def filter(self, record):
+        if record.getMessage().startswith("(expected) error"):
+            record.levelno, record.levelname, record.exc_info, record.exc_text = logging.INFO, "INFO", None, None
+        return True
+
+
 def setup_logging(service):
     quiet_known_warnings()
     handler = logging.StreamHandler(sys.stderr)
@@ -64,6 +74,7 @@ def setup_logging(service):
     root.setLevel(config.get("DZIENNIK_LOG_LEVEL"))
     for noisy in ("amqp", "kombu", "nameko.messaging", "nameko.rpc"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("nameko.containers").addFilter(ExpectedErrorFilter())
 
 
 class CallIdLogging(DependencyProvider):
