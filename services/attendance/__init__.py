@@ -1,2 +1,3 @@
-"""attendance: see README.md for what it owns. The platform slice gives it its process, database,
-migrations, outbox and health; its domain arrives with its own issue."""
+"""attendance: the school's attendance categories and percentage formula, one entry per lesson
+and student with its versions, justifications by the class teacher, parents' e-justifications,
+the weekly review with double entries, percentages and statistics (ATT-1..6). See README.md."""
