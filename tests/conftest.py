@@ -1,6 +1,11 @@
 """Shared fixtures. The tests use the real RabbitMQ and real databases (SQLite files and
 PostgreSQL), never in-memory stand-ins; see tests/harness.py. Set DZ_TEST_BACKENDS=sqlite or
-=postgresql to run one backend only (CI runs both)."""
+=postgresql to run one backend only (CI runs both).
+
+Most integration tests share one running system per backend (``system``: six services and the
+gateway, started once per session; tests make their own school so they do not see each other).
+Tests that need a special set-up (killed instances, a restarted broker, short session timeouts)
+start their own ``Cluster``."""
 import os
 
 import pytest
@@ -9,21 +14,28 @@ from tests.harness import Cluster
 
 BACKENDS = [b for b in os.environ.get("DZ_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 
+# Settings of the shared system: fast retries and heartbeats so tests need not wait.
+SHARED_ENV = {
+    "DZIENNIK_HEARTBEAT_SECONDS": "0.5",
+    "DZIENNIK_LOGIN_THROTTLE_SECONDS": "0.1",
+    "DZIENNIK_ATTACHMENT_MAX_BYTES": "200000",
+}
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "integration: needs RabbitMQ and the databases")
     config.addinivalue_line("markers", "browser: needs Chromium")
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="session", params=BACKENDS)
 def backend_kind(request):
     return request.param
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def system(backend_kind):
     """The whole system: six services and the gateway, on a fresh vhost and fresh databases."""
-    cluster = Cluster(backend_kind).migrate()
+    cluster = Cluster(backend_kind, extra_env=SHARED_ENV).migrate()
     try:
         cluster.start_services()
         cluster.start_gateway()

@@ -1,2 +1,3 @@
-"""grades: see README.md for what it owns. The platform slice gives it its process, database,
-migrations, outbox and health; its domain arrives with its own issue."""
+"""grades: partial, predicted, mid-year, annual and behaviour grades; the school's scale,
+categories and weights; corrections with reasons and full history; acceptance of final grades;
+at-risk flags and notices; weighted averages, statistics and printouts (GRD-1..8). See README.md."""

@@ -783,6 +783,12 @@ class IdentityService(PlatformService):
                             "missing_pl": [domain.PROFILE_LABELS_PL[m] for m in missing]})
         return out
 
+    @typed_rpc
+    def students_missing_data(self, school_id, student_ids):
+        """The completeness hook of scheduling's report (ORG-9): ``incomplete_profiles`` for the
+        listed students."""
+        return self.incomplete_profiles(school_id, list(student_ids or []))
+
     # ---------------------------------------------------------------- the parent's data report (ACC-10)
 
     @typed_rpc

@@ -1,2 +1,3 @@
-"""scheduling: school years, classes and class teachers, class lists (enrolment, transfer,
-removal), and later subjects, timetable, lessons and substitutions. See README.md."""
+"""scheduling: school years and terms, classes and class teachers, class lists (enrolment,
+transfer, removal), subjects and teaching assignments, the timetable and its aSc import, lessons
+and topics, substitutions, the calendar with test limits, trip cards. See README.md."""

@@ -48,13 +48,8 @@ FUTURE = next_weekday()
 
 
 @pytest.fixture(scope="module")
-def cluster(backend_kind):
-    c = Cluster(backend_kind).migrate()
-    try:
-        c.start_services(["identity", "scheduling", "attendance"])
-        yield c
-    finally:
-        c.stop()
+def cluster(system):
+    return system
 
 
 def ctx_of(account):

@@ -14,13 +14,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def cluster(backend_kind):
-    c = Cluster(backend_kind, extra_env={"DZIENNIK_HEARTBEAT_SECONDS": "0.5"}).migrate()
-    try:
-        c.start_services(["identity"])
-        yield c
-    finally:
-        c.stop()
+def cluster(system):
+    return system
 
 
 def collect_heartbeats(cluster, seconds):
@@ -37,15 +32,20 @@ def collect_heartbeats(cluster, seconds):
     return got
 
 
+def identity_beat(cluster):
+    return [b for b in collect_heartbeats(cluster, 1.5) if b["service"] == "identity"][-1]
+
+
 def test_ops4_heartbeat_counts_calls_by_outcome(cluster):
+    before = identity_beat(cluster)
     cluster.rpc("identity", "health")
     with pytest.raises(Invalid):
         cluster.rpc("identity", "create_school", {"name": "x"})
-    beats = collect_heartbeats(cluster, 3)
-    beat = [b for b in beats if b["service"] == "identity"][-1]
-    calls = {(c["method"], c["outcome"]): c["count"] for c in beat["calls"]}
-    assert calls[("health", "ok")] >= 1 and calls[("create_school", "expected_error")] == 1
+    beat = identity_beat(cluster)
+    count = lambda b, m, o: next((c["count"] for c in b["calls"] if (c["method"], c["outcome"]) == (m, o)), 0)  # noqa: E731
+    assert count(beat, "health", "ok") > count(before, "health", "ok")
+    assert count(beat, "create_school", "expected_error") == count(before, "create_school", "expected_error") + 1
     assert beat["database"] == "ok" and beat["outbox_backlog"] == 0
     hist = next(h for h in beat["latency"] if h["method"] == "create_school")
-    assert hist["count"] == 1 and hist["buckets"][-1] == 1
+    assert hist["count"] >= 1 and hist["buckets"][-1] == hist["count"]
     assert beat["instance"].startswith(beat["host"])

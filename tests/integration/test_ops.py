@@ -14,14 +14,8 @@ PASSWORD = "Pewne-Haslo-2026"
 
 
 @pytest.fixture(scope="module")
-def cluster(backend_kind):
-    c = Cluster(backend_kind, extra_env={"DZIENNIK_HEARTBEAT_SECONDS": "0.5"}).migrate()
-    try:
-        c.start_services(["identity", "scheduling"])
-        c.start_gateway()
-        yield c
-    finally:
-        c.stop()
+def cluster(system):
+    return system
 
 
 def token(cluster, roles, school_id=None):

@@ -10,13 +10,8 @@ PASSWORD = "Pewne-Haslo-2026"
 
 
 @pytest.fixture(scope="module")
-def cluster(backend_kind):
-    c = Cluster(backend_kind).migrate()
-    try:
-        c.start_services(["identity", "scheduling", "messaging"])
-        yield c
-    finally:
-        c.stop()
+def cluster(system):
+    return system
 
 
 def ctx_of(account):
