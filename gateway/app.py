@@ -103,5 +103,6 @@ def create_app(config=None):
     from . import docs, health
     app.register_blueprint(health.bp)
     app.register_blueprint(docs.bp)
+    from .web import register_web; register_web(app)   # noqa: E702  (the pages: gateway/web)
     register_error_handlers(app)
     return app

@@ -58,6 +58,8 @@ class AccountOut(Schema):
 class MeOut(AccountOut):
     children = fields.List(fields.String(),
                            metadata={"description": "Identyfikatory dzieci (konto rodzica)."})
+    monitoring_notice_required = fields.Boolean(
+        metadata={"description": "Użytkownik nie potwierdził jeszcze informacji o monitorowaniu (ACC-11)."})
 
 
 class LoginOut(Schema):
@@ -145,9 +147,20 @@ class NoteOut(Schema):
     filed_at = DateTimeStr()
 
 
+class ProfileOut(Schema):
+    birth_date = DateStr(allow_none=True)
+    birth_place = fields.String(allow_none=True)
+    pesel = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    updated_at = DateTimeStr(allow_none=True)
+
+
 class StudentFileOut(Schema):
     student = fields.Nested(AccountOut)
     notes = fields.List(fields.Nested(NoteOut))
+    profile = fields.Nested(ProfileOut, allow_none=True,
+                            metadata={"description": "Dane osobowe (ORG-8); brak, gdy nie wprowadzono."})
 
 
 # ------------------------------------------------------------------ classes
@@ -238,3 +251,179 @@ class ReceiptOut(Schema):
     recipient_id = fields.String()
     read_at = DateTimeStr(allow_none=True)
 
+
+
+# ------------------------------------------------------------------ identity: activation, password, notice (ACC-5, ACC-6, ACC-11, ACC-13)
+
+PASSWORD_HELP = "Co najmniej 8 znaków (do 128); bez reguł o rodzaju znaków; nie może być popularnym hasłem."
+
+
+class ActivationIn(In):
+    login = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    code = fields.String(required=True, validate=validate.Length(min=4, max=40),
+                         metadata={"description": "Jednorazowy kod aktywacyjny z kartki (np. K7Q9-M2XP-4TAB)."})
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=1024),
+                             metadata={"description": "Nowe hasło. " + PASSWORD_HELP})
+
+
+class ActivationOut(Schema):
+    ok = fields.Boolean()
+    login = fields.String()
+
+
+class PasswordChangeIn(In):
+    current_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=1024))
+    new_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=1024),
+                                 metadata={"description": PASSWORD_HELP})
+
+
+class PasswordChangeOut(Schema):
+    ok = fields.Boolean()
+    sessions_ended = fields.Integer(metadata={"description": "Zakończone inne sesje (bieżąca trwa)."})
+
+
+class IncidentIn(In):
+    description = fields.String(required=True, validate=validate.Length(min=10, max=4000))
+    severity = fields.String(load_default="medium", validate=validate.OneOf(["low", "medium", "high"]),
+                             metadata={"description": "low: niska, medium: średnia, high: wysoka."})
+
+
+class IncidentOut(Schema):
+    incident_id = fields.String()
+
+
+# ------------------------------------------------------------------ activation codes, annexes (ACC-5, ACC-6, ARC-4)
+
+class IssueCodesIn(In):
+    """Whom to issue codes to: listed accounts (a lost password: one account), a class (its
+    students and/or their parents), or every account of some roles in the school."""
+    account_ids = fields.List(Id(), load_default=list, validate=validate.Length(max=2000))
+    class_id = Id(load_default=None, allow_none=True)
+    roles = fields.List(fields.String(validate=validate.OneOf(SCHOOL_ROLES)), load_default=list,
+                        validate=validate.Length(max=len(SCHOOL_ROLES)))
+    valid_days = fields.Integer(load_default=14, validate=validate.Range(min=1, max=60),
+                                metadata={"description": "Ważność kodów w dniach."})
+
+    @validates_schema
+    def _someone(self, data, **kwargs):
+        if not (data.get("account_ids") or data.get("class_id") or data.get("roles")):
+            raise ValidationError("Wskaż konta, klasę albo role.", "account_ids")
+
+
+SCHOOL_YEAR = validate.Regexp(r"^\d{4}/\d{4}$", error="Rok szkolny w postaci RRRR/RRRR, np. 2025/2026.")
+
+
+class AnnexQuery(Schema):
+    class_id = Id(load_default=None, allow_none=True,
+                  metadata={"description": "Klasa (wymagana dla załączników 1 i 2)."})
+    school_year = fields.String(required=True, validate=SCHOOL_YEAR, metadata={"description": "Np. 2025/2026."})
+
+    @validates_schema
+    def _years(self, data, **kwargs):
+        year = data.get("school_year") or ""
+        if len(year) == 9 and int(year[5:]) != int(year[:4]) + 1:
+            raise ValidationError("Rok szkolny to dwa kolejne lata, np. 2025/2026.", "school_year")
+
+
+# ------------------------------------------------------------------ grants (ACC-4)
+
+class RoleIn(In):
+    role = fields.String(required=True, validate=validate.OneOf(SCHOOL_ROLES))
+
+
+# ------------------------------------------------------------------ login statistics (ACC-8)
+
+class LoginStatsQuery(In):
+    date_from = fields.Date(load_default=None, allow_none=True)
+    date_to = fields.Date(load_default=None, allow_none=True)
+    class_id = Id(load_default=None, allow_none=True,
+                  metadata={"description": "Tylko uczniowie klasy i ich rodzice (wychowawca: wymagane)."})
+    role = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(ALL_ROLES))
+
+
+class LoginStatsUserOut(Schema):
+    user_id = fields.String()
+    name = fields.String()
+    login = fields.String()
+    roles = fields.List(fields.String())
+    success = fields.Integer()
+    failed = fields.Integer()
+    last_login = DateTimeStr(allow_none=True)
+
+
+class LoginStatsDayOut(Schema):
+    date = DateStr()
+    success = fields.Integer()
+    failed = fields.Integer()
+
+
+class LoginStatsOut(Schema):
+    scope = fields.String(metadata={"description": "all | students | own_class"})
+    users = fields.List(fields.Nested(LoginStatsUserOut))
+    days = fields.List(fields.Nested(LoginStatsDayOut))
+
+
+# ------------------------------------------------------------------ audit log (ACC-11, LAW-2)
+
+class AuditQuery(In):
+    actor_id = Id(load_default=None, allow_none=True)
+    subject_id = Id(load_default=None, allow_none=True)
+    action = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100),
+                           metadata={"description": "Początek nazwy zdarzenia, np. login. lub identity."})
+    date_from = fields.Date(load_default=None, allow_none=True)
+    date_to = fields.Date(load_default=None, allow_none=True)
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class AuditEntryOut(Schema):
+    id = fields.String()
+    at = DateTimeStr()
+    action = fields.String()
+    actor_id = fields.String(allow_none=True)
+    actor_roles = fields.List(fields.String())
+    ip = fields.String(allow_none=True)
+    subject_id = fields.String(allow_none=True)
+    details = fields.Dict()
+
+
+# ------------------------------------------------------------------ student personal data (ORG-8, ORG-9, ACC-10)
+
+class ProfileIn(In):
+    birth_date = fields.Date(load_default=None, allow_none=True)
+    birth_place = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    pesel = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
+        r"^\d{11}$", error="PESEL to 11 cyfr."))
+    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
+        r"^[0-9 +()-]{6,40}$", error="Telefon: 6–40 znaków: cyfry, spacje, +, ( ) i -."))
+
+
+class IncompleteQuery(Schema):
+    class_id = Id(load_default=None, allow_none=True, metadata={"description": "Tylko uczniowie tej klasy."})
+
+
+class IncompleteOut(Schema):
+    student_id = fields.String()
+    name = fields.String()
+    missing = fields.List(fields.String())
+    missing_pl = fields.List(fields.String(), metadata={"description": "Brakujące dane po polsku."})
+
+
+class EditorOut(Schema):
+    name = fields.String()
+    login = fields.String()
+    role = fields.String()
+
+
+class DataReportOut(Schema):
+    school = fields.Nested(SchoolOut)
+    student = fields.Nested(AccountOut)
+    profile = fields.Nested(ProfileOut)
+    guardians = fields.List(fields.String())
+    editors = fields.List(fields.Nested(EditorOut),
+                          metadata={"description": "Użytkownicy uprawnieni do edycji danych ucznia."})
+    generated_at = DateTimeStr()
+
+
+PDF = {"type": "string", "format": "binary"}

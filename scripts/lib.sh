@@ -326,3 +326,36 @@ ensure_postgres() {
     Look at /var/log/postgresql/ (another port? set the URL's port)."
     ok "reachable"
 }
+
+# ------------------------------------------------------------------ fonts and the browser
+# PDFs need the DejaVu fonts (Polish characters); the browser tests need Chromium, Node.js/npm
+# (axe-core) and the npm packages of tests/browser.
+ensure_fonts() {
+    for d in /usr/share/fonts/truetype/dejavu /usr/share/fonts/dejavu "${DZIENNIK_FONT_DIR:-}"; do
+        [ -n "$d" ] && [ -f "$d/DejaVuSans.ttf" ] && { ok "DejaVu fonts for PDFs: $d"; return 0; }
+    done
+    step "Installing the DejaVu fonts (Polish characters in PDFs)"
+    apt_install fonts-dejavu-core || die "the DejaVu fonts are missing.
+    Install them: sudo apt-get install -y fonts-dejavu-core   (or set DZIENNIK_FONT_DIR)"
+}
+
+ensure_browser_tools() {
+    if [ ! -x /usr/bin/chromium ]; then
+        step "Installing Chromium for the browser tests"
+        apt_install chromium || die "Chromium is missing (/usr/bin/chromium).
+    Install it: sudo apt-get install -y chromium"
+    fi
+    if ! have npm; then
+        step "Installing Node.js and npm (axe-core for the accessibility checks)"
+        apt_install nodejs npm || die "npm is missing. Install it: sudo apt-get install -y nodejs npm"
+    fi
+    local stamp="$ROOT/tests/browser/node_modules/.dz-lock-hash"
+    local want; want="$(_hash "$ROOT/tests/browser/package-lock.json")"
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+        step "npm ci in tests/browser (axe-core)"
+        (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --silent) ||
+            die "npm ci failed in tests/browser"
+        echo "$want" > "$stamp"
+    fi
+    ok "Chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), axe-core installed"
+}

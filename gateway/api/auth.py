@@ -1,9 +1,11 @@
-"""Logging in and out, the CSRF token, the current user (ACC-13)."""
+"""Logging in and out, the CSRF token, the current user, activation with a code, password
+change, the monitoring notice and security incidents (ACC-5, ACC-6, ACC-11, ACC-12, ACC-13)."""
 from flask import after_this_request, g, request
 
 from .. import rpc
 from ..auth import (clear_session_cookie, make_csrf_token, public, set_session_cookie)
-from ..schemas import CsrfOut, LoginIn, LoginOut, LogoutAllOut, MeOut, OkOut
+from ..schemas import (ActivationIn, ActivationOut, CsrfOut, IncidentIn, IncidentOut, LoginIn, LoginOut,
+                       LogoutAllOut, MeOut, OkOut, PasswordChangeIn, PasswordChangeOut)
 from . import api_blueprint
 
 bp = api_blueprint("auth", __name__, "Logowanie, wylogowanie, bieżący użytkownik.")
@@ -66,6 +68,40 @@ def logout_all():
 def me():
     """Bieżący użytkownik"""
     return g.user
+
+
+@bp.route("/auth/activation", methods=["POST"])
+@public
+@bp.arguments(ActivationIn)
+@bp.response(200, ActivationOut)
+def redeem_activation_code(data):
+    """Aktywuj konto kodem z kartki i ustal hasło (ACC-5, ACC-6)
+
+    Kod jest jednorazowy i ma termin ważności; po aktywacji zaloguj się nowym hasłem."""
+    return rpc.call("identity", "redeem_activation_code", data)
+
+
+@bp.route("/auth/password", methods=["POST"])
+@bp.arguments(PasswordChangeIn)
+@bp.response(200, PasswordChangeOut)
+def change_password(data):
+    """Zmień hasło (bieżąca sesja trwa, pozostałe zostają zakończone)"""
+    return rpc.call("identity", "change_password", data, g.session_id)
+
+
+@bp.route("/auth/monitoring-notice", methods=["POST"])
+@bp.response(200, OkOut)
+def acknowledge_monitoring_notice():
+    """Potwierdź informację o monitorowaniu i archiwizowaniu działań (ACC-11)"""
+    return rpc.call("identity", "acknowledge_monitoring_notice")
+
+
+@bp.route("/incidents", methods=["POST"])
+@bp.arguments(IncidentIn)
+@bp.response(201, IncidentOut)
+def report_incident(data):
+    """Zgłoś incydent bezpieczeństwa (ACC-12: trafia do administratora stowarzyszenia)"""
+    return rpc.call("identity", "report_incident", data)
 
 
 def _drop_cookie(response):

@@ -1,2 +1,4 @@
-"""messaging: messages (WIADOMOŚCI) with recipients and read receipts, notes (UWAGA) sent to
-parents and filed in the student's file, later announcements and system messages. See README.md."""
+"""messaging: messages (WIADOMOŚCI) with threads, recipient groups, attachments and read
+receipts; notes (UWAGA) filed in the student's file; announcements (OGŁOSZENIA) with the
+director's approval; system messages from other services' events; entry-error reports; outage
+notices; e-mail notices. See README.md."""

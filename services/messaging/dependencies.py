@@ -1,0 +1,172 @@
+"""messaging's I/O outside its database, each behind a nameko dependency:
+
+- ``DirectoryRpc``: identity and scheduling asked as the system (see below);
+- ``AttachmentStore``: attachment files, content-addressed under the data folder;
+- ``send_notices``: e-mail notices through the school's own SMTP server (smtplib).
+"""
+import hashlib
+import os
+import smtplib
+import ssl
+import tempfile
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+import eventlet
+from nameko.extensions import DependencyProvider
+
+from services.common import config
+from services.common.context import SYSTEM
+from services.common.rpc import ServiceRpc
+
+from . import domain
+
+# ------------------------------------------------------------------------------------- directory
+
+
+class _AsSystem:
+    """A worker context seen with the system's identity, for the headers of outgoing calls.
+
+    Resolving recipients needs look-ups the caller may not make alone (a parent may not list
+    the school's teachers, an event handler has no user at all). Messaging checks the caller's
+    right to write with its own rules (``domain.write_refusal``) and checks the school of every
+    account it gets back, so it asks identity and scheduling as the system; the call id and
+    the request id still travel, and ``on_behalf_of`` names the user for the logs."""
+
+    def __init__(self, worker_ctx):
+        self._worker_ctx = worker_ctx
+
+    def __getattr__(self, name):
+        return getattr(self._worker_ctx, name)
+
+    @property
+    def context_data(self):
+        data = self._worker_ctx.context_data
+        out = {k: v for k, v in data.items() if k in ("call_id_stack", "request_id") and v is not None}
+        out["roles"] = [SYSTEM]
+        if data.get("user_id"):
+            out["on_behalf_of"] = data["user_id"]
+        return out
+
+
+class DirectoryRpc(ServiceRpc):
+    """``ServiceRpc`` (with its timeout) whose calls carry the system context."""
+
+    def get_dependency(self, worker_ctx):
+        return super().get_dependency(_AsSystem(worker_ctx))
+
+
+def parallel(fn, items, size=8):
+    """``fn`` over ``items`` with a few calls in flight at once (RPCs to another service)."""
+    items = list(items)
+    if len(items) <= 1:
+        return [fn(i) for i in items]
+
+    def caught(item):
+        # Hand errors back as values: raised inside a green thread, eventlet would also print them.
+        try:
+            return True, fn(item)
+        except Exception as exc:
+            return False, exc
+    results = list(eventlet.GreenPool(size).imap(caught, items))
+    for ok, value in results:
+        if not ok:
+            raise value
+    return [value for _, value in results]
+
+
+# ------------------------------------------------------------------------------------- attachments
+
+
+class FileStore:
+    def __init__(self, root):
+        self.root = root
+
+    def put(self, data):
+        """Store ``data`` once under its SHA-256; returns the hex digest. The file is written to a
+        temporary name and renamed, so a reader never sees half a file."""
+        digest = hashlib.sha256(data).hexdigest()
+        path = domain.attachment_path(self.root, digest)
+        if os.path.exists(path):
+            return digest
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        return digest
+
+    def get(self, digest):
+        """The content, or None when the file is missing or no longer matches its digest."""
+        path = domain.attachment_path(self.root, digest)
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except FileNotFoundError:
+            return None
+        if hashlib.sha256(data).hexdigest() != digest:
+            return None
+        return data
+
+
+class AttachmentStore(DependencyProvider):
+    """``self.files``: attachment files under ``DZIENNIK_DATA_DIR/messaging/attachments``
+    (a volume shared by every instance of the service)."""
+
+    def setup(self):
+        self.store = FileStore(os.path.join(os.path.abspath(config.data_dir()), "messaging", "attachments"))
+
+    def get_dependency(self, worker_ctx):
+        return self.store
+
+
+def attachment_limits():
+    return int(config.get("DZIENNIK_ATTACHMENT_MAX_BYTES")), int(config.get("DZIENNIK_ATTACHMENT_MAX_COUNT"))
+
+
+# ------------------------------------------------------------------------------------- e-mail
+
+BCC_BATCH = 50
+
+
+def send_notices(settings, addresses, subject, body):
+    """Send one notice to ``addresses`` through the school's SMTP server, in batches of blind
+    copies (one connection). Raises on a failure, so that the event handler retries."""
+    timeout = float(config.get("DZIENNIK_SMTP_TIMEOUT"))
+    host, port = settings.smtp_host, settings.smtp_port
+    security = settings.smtp_security or "starttls"
+    if security == "ssl":
+        smtp = smtplib.SMTP_SSL(host, port or 465, timeout=timeout, context=ssl.create_default_context())
+    else:
+        smtp = smtplib.SMTP(host, port or 587, timeout=timeout)
+    try:
+        smtp.ehlo()
+        if security == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+            smtp.ehlo()
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password or "")
+        sender = settings.from_address or "dziennik@localhost"
+        for i in range(0, len(addresses), BCC_BATCH):
+            batch = addresses[i:i + BCC_BATCH]
+            msg = EmailMessage()
+            msg["From"] = sender
+            msg["To"] = sender if len(batch) > 1 else batch[0]
+            msg["Subject"] = subject
+            msg["Date"] = formatdate(localtime=False)
+            msg["Message-ID"] = make_msgid(domain="dziennik")
+            msg["Auto-Submitted"] = "auto-generated"
+            msg.set_content(body)
+            smtp.send_message(msg, from_addr=sender, to_addrs=batch)
+    finally:
+        try:
+            smtp.quit()
+        except smtplib.SMTPException:
+            smtp.close()
