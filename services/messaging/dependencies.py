@@ -16,44 +16,15 @@ import eventlet
 from nameko.extensions import DependencyProvider
 
 from services.common import config
-from services.common.context import SYSTEM
-from services.common.rpc import ServiceRpc
+from services.common.rpc import SystemRpc
 
 from . import domain
 
 # ------------------------------------------------------------------------------------- directory
 
 
-class _AsSystem:
-    """A worker context seen with the system's identity, for the headers of outgoing calls.
-
-    Resolving recipients needs look-ups the caller may not make alone (a parent may not list
-    the school's teachers, an event handler has no user at all). Messaging checks the caller's
-    right to write with its own rules (``domain.write_refusal``) and checks the school of every
-    account it gets back, so it asks identity and scheduling as the system; the call id and
-    the request id still travel, and ``on_behalf_of`` names the user for the logs."""
-
-    def __init__(self, worker_ctx):
-        self._worker_ctx = worker_ctx
-
-    def __getattr__(self, name):
-        return getattr(self._worker_ctx, name)
-
-    @property
-    def context_data(self):
-        data = self._worker_ctx.context_data
-        out = {k: v for k, v in data.items() if k in ("call_id_stack", "request_id") and v is not None}
-        out["roles"] = [SYSTEM]
-        if data.get("user_id"):
-            out["on_behalf_of"] = data["user_id"]
-        return out
-
-
-class DirectoryRpc(ServiceRpc):
-    """``ServiceRpc`` (with its timeout) whose calls carry the system context."""
-
-    def get_dependency(self, worker_ctx):
-        return super().get_dependency(_AsSystem(worker_ctx))
+class DirectoryRpc(SystemRpc):
+    """identity and scheduling asked as the system (services/common/rpc.py ``SystemRpc``)."""
 
 
 def parallel(fn, items, size=8):
