@@ -190,8 +190,25 @@ def error_response(status, code, message, field_messages=None, headers=None):
     return response
 
 
+def audit_refusal(exc):
+    """A logged-in user refused (403) or sent away from someone else's record (404): an audit
+    entry in identity (ACC-11; the issue's "every refusal gets an audit entry"). Best effort: an
+    audit failure never changes the answer."""
+    user = g.get("user") if has_request_context() else None
+    if not user or exc.http_status not in (403, 404):
+        return
+    try:
+        from . import rpc
+        rpc.get_pool().invoke("identity", "record_refusal", ({
+            "status": exc.http_status, "method": request.method, "path": request.path[:300],
+            "message": exc.message[:300]},), {}, ctx=rpc.current_context(), timeout=2.0, wait=1.0)
+    except Exception as err:   # the refusal itself has been decided; log and move on
+        log.warning("refusal not audited: %s", err)
+
+
 def handle_register_error(exc):
     """Our typed errors (raised in the gateway or arriving from a service)."""
+    audit_refusal(exc)
     response = error_response(exc.http_status, exc.code, exc.message, polish_messages(exc.fields or {}))
     if isinstance(exc, Unauthenticated) and g.get("auth_via") == "cookie":
         # The cookie names a session that has ended: drop it so the browser stops sending it.

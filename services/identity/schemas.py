@@ -142,3 +142,10 @@ class ProfileOut(Schema):
 class IncidentIn(Schema):
     description = fields.String(required=True, validate=validate.Length(min=10, max=4000))
     severity = fields.String(load_default="medium", validate=validate.OneOf(["low", "medium", "high"]))
+
+
+class RefusalIn(Schema):
+    status = fields.Integer(required=True, validate=validate.OneOf([403, 404]))
+    method = fields.String(required=True, validate=validate.Length(max=10))
+    path = fields.String(required=True, validate=validate.Length(max=300))
+    message = fields.String(load_default="", validate=validate.Length(max=300))

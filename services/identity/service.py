@@ -20,10 +20,11 @@ from services.common.service import PlatformService, typed_rpc
 from services.common.validation import load
 
 from . import domain, printouts
+from .export import ArchiveExport
 from .models import (Account, ActivationCode, AuditEntry, Guardianship, LoginAttempt, LoginSession,
                      School, StudentNote, StudentProfile)
 from .schemas import (AccessListIn, AccountOut, AccountIn, ActivationIn, AuditQuery, BlockIn,
-                      GuardianshipIn, IncidentIn, IssueCodesIn, LoginIn, LoginStatsQuery, NoteOut,
+                      GuardianshipIn, IncidentIn, IssueCodesIn, LoginIn, LoginStatsQuery, NoteOut, RefusalIn,
                       PasswordChangeIn, ProfileIn, ProfileOut, RoleIn, SchoolIn, SchoolOut)
 
 # argon2id, argon2-cffi defaults: t=3, m=64 MiB, p=4 (above OWASP's minimum of t=2, m=19 MiB, p=1).
@@ -44,7 +45,7 @@ def _aware(dt):
     return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
-class IdentityService(PlatformService):
+class IdentityService(ArchiveExport, PlatformService):
     name = "identity"
     scheduling = ServiceRpc("scheduling")
 
@@ -704,6 +705,18 @@ class IdentityService(PlatformService):
             event_id=event["id"], school_id=event["school_id"], actor_id=event["actor"].get("user_id"),
             actor_roles=event["actor"].get("roles") or [], ip=event["actor"].get("ip"), action=event["name"],
             subject_id=subject, details=_jsonable(payload), at=event["occurred_at"]))
+
+    @typed_rpc
+    def record_refusal(self, data):
+        """A refused request of a logged-in user (403, or 404 for someone else's record), recorded
+        by the gateway in the audit log with who, when, what and from where (ACC-11)."""
+        c = self.caller
+        c.require_authenticated()
+        data = load(RefusalIn, data)
+        with self.db.unit_of_work() as s:
+            s.add(AuditEntry(school_id=c.school_id, actor_id=c.user_id, actor_roles=list(c.roles), ip=c.ip,
+                             action=f"refused.{data['status']}", details=data))
+        return {"ok": True}
 
     @typed_rpc
     def search_audit(self, school_id, query=None):

@@ -119,3 +119,18 @@ def test_health_reports_every_service(system):
              for k, s in (body["services"].items() if isinstance(body["services"], dict)
                           else enumerate(body["services"]))}
     assert {"identity", "scheduling", "grades", "attendance", "messaging", "archive"} <= set(map(str, names))
+
+
+def test_acc11_refusals_of_a_logged_in_user_are_audited(system, world):
+    admin = world["admin"]
+    me = admin.get("/api/v1/me").json()
+    me = me.get("user", me)
+    missing = str(uuid.uuid4())
+    assert admin.get(f"/api/v1/classes/{missing}").status_code == 404
+    ctx = {"user_id": me["id"], "school_id": me["school_id"], "roles": me["roles"]}
+
+    def audited():
+        entries = system.rpc("identity", "search_audit", me["school_id"], {"action": "refused."}, ctx=ctx)
+        return [e for e in entries if e["details"].get("path") == f"/api/v1/classes/{missing}"]
+    entry = wait_for(audited, timeout=10, what="refusal in the audit log")[0]
+    assert entry["action"] == "refused.404" and entry["actor_id"] == me["id"] and entry["ip"]
