@@ -431,7 +431,10 @@ PERMISSIONS = [
     ("t-secretary", "post", "/api/v1/classes/c1/students", {"student_id": "s"}, True),
     ("t-teacher", "post", "/api/v1/classes/c1/students/s/removal", {"reason": "przeprowadzka"}, False),
     ("t-secretary", "post", "/api/v1/classes/c1/students/s/removal", {"reason": "przeprowadzka"}, True),
-    ("t-student", "post", "/api/v1/messages", {"subject": "a", "body": "b", "recipient_ids": ["x"]}, False),
+    # A student passes the gateway: messaging decides (the school may allow students to write).
+    ("t-student", "post", "/api/v1/messages", {"subject": "a", "body": "b", "recipient_ids": ["x"]}, True),
+    ("t-student", "post", "/api/v1/messages",
+     {"kind": "note", "subject": "a", "body": "b", "student_id": "s", "note_kind": "negative"}, False),
     ("t-inspector", "post", "/api/v1/messages", {"subject": "a", "body": "b", "recipient_ids": ["x"]}, False),
     ("t-parent", "post", "/api/v1/messages", {"subject": "a", "body": "b", "recipient_ids": ["x"]}, True),
     ("t-parent", "post", "/api/v1/messages",
@@ -448,7 +451,8 @@ def test_acc3_permission_matrix_in_the_gateway(client, pool, token, method, path
         assert response.status_code in (200, 201), response.data
     else:
         assert_error(response, 403, "forbidden")
-        assert [c["method"] for c in pool.calls] == ["resolve_session"]   # refused before the service
+        # Refused before the domain service; only the refusal's audit entry goes to identity.
+        assert [c["method"] for c in pool.calls] == ["resolve_session", "record_refusal"]
 
 
 def test_forbidden_is_decided_before_the_body_is_validated(client):
@@ -461,7 +465,7 @@ def test_forbidden_is_decided_before_the_body_is_validated(client):
 ])
 def test_ten1_another_schools_paths_look_nonexistent(client, pool, path):
     assert_error(client.get(path, headers=bearer("t-admin")), 404, "not_found")
-    assert [c["method"] for c in pool.calls] == ["resolve_session"]
+    assert [c["method"] for c in pool.calls] == ["resolve_session", "record_refusal"]
 
 
 def test_ten1_association_admin_works_across_schools(client, pool):
