@@ -17,6 +17,7 @@ from services.common.service import PlatformService, typed_rpc
 from services.common.validation import load
 
 from . import domain, printouts
+from .export import ArchiveExport
 from .dependencies import SystemRpc
 from .models import (AttendanceEntry, Category, ClassChange, EJustification, EntryVersion,
                      Justification, SchoolSettings, new_id)
@@ -51,7 +52,7 @@ def _lesson_ref(lesson):
                             status=lesson.get("status") or "planned", period=int(lesson.get("period") or 0))
 
 
-class AttendanceService(PlatformService):
+class AttendanceService(ArchiveExport, PlatformService):
     name = "attendance"
     scheduling = ServiceRpc("scheduling")
     identity = ServiceRpc("identity")

@@ -406,6 +406,22 @@ class AtRiskFlagged(Schema):
     notice_deadline = fields.Date(allow_none=True, load_default=None)
 
 
+# archive: the yearly archive (issue 8)
+
+class ArchiveCompleted(Schema):
+    """ARC-1, LAW-5: a school's yearly archive (XML with its XSD, checksum, manifest, HTML view
+    and database copies) was written; ``signed`` when it carries the school's XAdES signature;
+    ``trigger`` is ``manual`` or ``school_year_closed``. Kept until ``retention_until`` (ARC-5)."""
+    archive_id = fields.String(required=True)
+    year_id = fields.String(required=True)
+    school_year = fields.String(required=True)
+    trigger = fields.String(required=True, validate=validate.OneOf(["manual", "school_year_closed"]))
+    xml_sha256 = fields.String(required=True)
+    records = fields.Integer(required=True)
+    signed = fields.Boolean(required=True)
+    retention_until = fields.Date(required=True)
+
+
 # name -> {version: schema}
 CATALOGUE = {
     "identity.account_created": {1: AccountCreated},
@@ -448,6 +464,7 @@ CATALOGUE = {
     "grades.grade_corrected": {1: GradeCorrected},
     "grades.final_grade_accepted": {1: FinalGradeAccepted},
     "grades.at_risk_flagged": {1: AtRiskFlagged},
+    "archive.archive_completed": {1: ArchiveCompleted},
 }
 
 

@@ -17,6 +17,7 @@ from services.common.service import PlatformService, typed_rpc
 from services.common.validation import load
 
 from . import domain, printouts
+from .export import ArchiveExport
 from .domain import BEHAVIOUR, GradeError
 from .models import (AtRiskFlag, FinalGrade, FinalGradeVersion, Grade, GradeCategory, GradeColumn,
                      GradeSettings, GradeVersion, StudentMove)
@@ -54,7 +55,7 @@ def _one_writer():
         raise Conflict(CONCURRENT)
 
 
-class GradesService(PlatformService):
+class GradesService(ArchiveExport, PlatformService):
     name = "grades"
     identity = ServiceRpc("identity")
     scheduling = ServiceRpc("scheduling")

@@ -44,7 +44,10 @@ def _name(account):
     return f"{account['first_name']} {account['last_name']}"
 
 
-class MessagingService(PlatformService):
+from .export import ArchiveExport  # noqa: E402  (the archive's export protocol, issue 8)
+
+
+class MessagingService(ArchiveExport, PlatformService):
     name = "messaging"
     # Directory look-ups run as the system; messaging applies its own rules and school checks
     # (see dependencies._AsSystem).

@@ -16,6 +16,7 @@ from services.common.service import PlatformService, typed_rpc
 from services.common.validation import load
 
 from . import asc, domain
+from .export import ArchiveExport
 from .models import (CalendarEvent, Enrolment, Lesson, SchoolClass, SchoolSettings, SchoolYear,
                      Subject, Substitution, TeachingAssignment, Term, TimetableEntry, Trip)
 from .schemas import (AssignmentIn, AssignmentOut, CalendarEventIn, CalendarEventOut, ClassIn,
@@ -70,7 +71,7 @@ def _range(date_from, date_to, max_days=MAX_RANGE_DAYS):
     return date_from, date_to
 
 
-class SchedulingService(PlatformService):
+class SchedulingService(ArchiveExport, PlatformService):
     name = "scheduling"
     identity = ServiceRpc("identity")
     # Optional hooks, asked only when the other service offers them (see README.md).
