@@ -14,8 +14,9 @@ from .conftest import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 ADMIN_NAV = ["Konta", "Zablokowane konta", "Kody aktywacyjne", "Załączniki 1–3", "Uprawnienia",
-             "Statystyki logowań", "Dziennik zdarzeń"]
-DIRECTOR_NAV = ["Statystyki logowań", "Dane uczniów", "Braki w danych"]
+             "Statystyki logowań", "Dziennik zdarzeń", "Oceny", "Statystyki ocen", "Skala i kategorie ocen"]
+DIRECTOR_NAV = ["Statystyki logowań", "Dane uczniów", "Braki w danych", "Oceny", "Statystyki ocen",
+                "Statystyki frekwencji"]
 # role -> the main menu it sees, exactly (ACC-3)
 NAVIGATION = {
     "association_admin": ["Szkoły"],
@@ -23,12 +24,13 @@ NAVIGATION = {
     "deputy_admin": ADMIN_NAV,
     "director": DIRECTOR_NAV,
     "vice_director": DIRECTOR_NAV,
-    "teacher": ["Statystyki logowań", "Kartoteki uczniów"],
-    "class_teacher": ["Statystyki logowań", "Dane uczniów", "Braki w danych", "Kartoteki uczniów"],
+    "teacher": ["Statystyki logowań", "Kartoteki uczniów", "Oceny", "Frekwencja"],
+    "class_teacher": ["Statystyki logowań", "Dane uczniów", "Braki w danych", "Kartoteki uczniów", "Oceny",
+                      "Frekwencja", "Przegląd frekwencji", "E-usprawiedliwienia", "Statystyki frekwencji"],
     "secretary": ["Dane uczniów", "Braki w danych"],
-    "parent": ["Moje dzieci"],
-    "student": ["Moja kartoteka"],
-    "inspector": ["Kartoteki uczniów"],
+    "parent": ["Moje dzieci", "Oceny dzieci", "Frekwencja dzieci"],
+    "student": ["Moja kartoteka", "Moje oceny", "Moja frekwencja"],
+    "inspector": ["Kartoteki uczniów", "Oceny", "Statystyki ocen"],
 }
 # Every menu page, and the roles that may open it by its address (the menu shows a subset:
 # administrators and directors may also open the student data pages and the student files).
@@ -51,6 +53,57 @@ PAGES = {
     "Moje dzieci": ("/dzieci", {"parent"}),
     "Moja kartoteka": ("/moja-kartoteka", {"student"}),
 }
+# Scheduling (issue 4): its entries follow grades and attendance (order 70-78 in gateway/web/scheduling.py),
+# before messaging's.
+_SCHOOL_MEMBERS = {"school_admin", "deputy_admin", "director", "vice_director", "teacher", "class_teacher", "secretary",
+                   "parent", "student", "inspector"}
+for _role, _labels in {
+        "school_admin": ["Organizacja szkoły", "Plan lekcji", "Zastępstwa", "Terminarz", "Wycieczki", "Kompletność danych"],
+        "deputy_admin": ["Organizacja szkoły", "Plan lekcji", "Zastępstwa", "Terminarz", "Wycieczki", "Kompletność danych"],
+        "director": ["Plan lekcji", "Zastępstwa", "Nadzór", "Terminarz", "Wycieczki", "Kompletność danych"],
+        "vice_director": ["Plan lekcji", "Zastępstwa", "Nadzór", "Terminarz", "Wycieczki", "Kompletność danych"],
+        "teacher": ["Plan lekcji", "Mój plan", "Lekcje dnia", "Terminarz", "Wycieczki"],
+        "class_teacher": ["Plan lekcji", "Mój plan", "Lekcje dnia", "Terminarz", "Wycieczki", "Kompletność danych"],
+        "secretary": ["Plan lekcji", "Terminarz"],
+        "parent": ["Plan lekcji", "Terminarz"],
+        "student": ["Plan lekcji", "Terminarz"],
+        "inspector": ["Plan lekcji", "Zastępstwa", "Nadzór", "Terminarz"]}.items():
+    NAVIGATION[_role] = NAVIGATION[_role] + _labels
+PAGES.update({
+    "Organizacja szkoły": ("/organizacja", {"school_admin", "deputy_admin"}),
+    "Plan lekcji": ("/plan", _SCHOOL_MEMBERS),
+    "Mój plan": ("/moj-plan", {"teacher", "class_teacher"}),
+    "Lekcje dnia": ("/lekcje", {"teacher", "class_teacher"}),
+    "Zastępstwa": ("/zastepstwa", {"school_admin", "deputy_admin", "director", "vice_director", "inspector"}),
+    "Nadzór": ("/nadzor", {"school_admin", "deputy_admin", "director", "vice_director", "inspector"}),
+    "Terminarz": ("/terminarz", _SCHOOL_MEMBERS),
+    "Wycieczki": ("/wycieczki", _SCHOOL_MEMBERS - {"parent", "student"}),
+    "Kompletność danych": ("/kompletnosc", {"school_admin", "deputy_admin", "director", "vice_director", "secretary",
+                                            "class_teacher"}),
+})
+# Messaging (issue 7): its entries come last in every menu (order 90+ in gateway/web/messaging.py).
+_MAILBOX_ROLES = {"school_admin", "deputy_admin", "director", "vice_director", "teacher", "class_teacher", "secretary",
+                  "parent", "student"}
+for _role, _labels in {
+        "school_admin": ["Wiadomości", "Ogłoszenia", "Komunikaty o awarii", "Ustawienia wiadomości"],
+        "deputy_admin": ["Wiadomości", "Ogłoszenia", "Komunikaty o awarii", "Ustawienia wiadomości"],
+        "director": ["Wiadomości", "Ogłoszenia", "Ogłoszenia do akceptacji", "Uwagi klasy"],
+        "vice_director": ["Wiadomości", "Ogłoszenia", "Ogłoszenia do akceptacji", "Uwagi klasy"],
+        "teacher": ["Wiadomości", "Ogłoszenia"],
+        "class_teacher": ["Wiadomości", "Ogłoszenia", "Uwagi klasy"],
+        "secretary": ["Wiadomości", "Ogłoszenia"],
+        "parent": ["Wiadomości", "Ogłoszenia", "Zgłoś błąd we wpisie"],
+        "student": ["Wiadomości", "Ogłoszenia"]}.items():
+    NAVIGATION[_role] = NAVIGATION[_role] + _labels
+PAGES.update({
+    "Wiadomości": ("/wiadomosci", _MAILBOX_ROLES),
+    "Ogłoszenia": ("/ogloszenia", _MAILBOX_ROLES),
+    "Ogłoszenia do akceptacji": ("/ogloszenia/do-akceptacji", {"director", "vice_director"}),
+    "Uwagi klasy": ("/uwagi-klasy", {"class_teacher", "director", "vice_director", "school_admin", "deputy_admin"}),
+    "Zgłoś błąd we wpisie": ("/zglos-blad", {"parent"}),
+    "Komunikaty o awarii": ("/awarie", {"school_admin", "deputy_admin"}),
+    "Ustawienia wiadomości": ("/ustawienia-wiadomosci", {"school_admin", "deputy_admin", "director", "vice_director"}),
+})
 CODE = re.compile(r"\b[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}\b")
 
 
@@ -141,7 +194,7 @@ def test_acc5_activation_with_the_code_from_the_pdf_then_login(visitor, world):
     assert "Konto zostało aktywowane" in person.page.locator(".flashes").inner_text()
     assert person.page.input_value("#f-login") == world["fresh"]["login"]
     person.login(world["fresh"]["login"], new_password)
-    assert person.nav_labels() == ["Moja kartoteka"]
+    assert person.nav_labels() == NAVIGATION["student"]
 
     # The code is one-time: used again, it is refused with a Polish message.
     again = visitor()

@@ -90,6 +90,14 @@ def world(system):
     tag = uuid.uuid4().hex[:6]
     a = build_school(system, tag, "A", "Toruń")
     b = build_school(system, tag, "B", "Olsztyn")
+    from tests.e2e.test_grades_api import grade_records
+    b["grades"] = grade_records(system, b)      # subject_id, category_id, grade_id, final_id (issue 5)
+    from tests.e2e.test_messaging_api import messaging_records
+    b["messaging"] = messaging_records(system, b)   # attachment_id, announcement_id, notice_id (issue 7)
+    from tests.e2e.test_scheduling_api import scheduling_records
+    b["scheduling"] = scheduling_records(system, b)   # year_id, term_id, lesson_id, trip_id, ... (issue 4)
+    from tests.e2e.test_attendance_api import school_b_attendance
+    b["attendance"] = school_b_attendance(system, b)   # entry_id, e_justification_id (issue 6)
     wait_for(lambda: system.rpc("identity", "get_student_file", b["student"]["id"])["notes"], timeout=30,
              what="school B's note filed")
     return {"a": a, "b": b}
@@ -112,7 +120,9 @@ def clients(system, world):
 def school_b_ids(b):
     """An id of a real school-B record for every path parameter that names one."""
     return {"school_id": b["school"]["id"], "account_id": b["teacher"]["id"], "class_id": b["class"]["id"],
-            "student_id": b["student"]["id"], "message_id": b["message"]["id"], "parent_id": b["parent"]["id"]}
+            "student_id": b["student"]["id"], "message_id": b["message"]["id"], "parent_id": b["parent"]["id"],
+            **b.get("grades", {}), **b.get("messaging", {}), **b.get("scheduling", {}),
+            **b.get("attendance", {})}
 
 
 # Path parameters that are not ids of a school's records: a route with only these is not
