@@ -1,0 +1,34 @@
+"""``perf_echo``: a nameko service with one RPC that does nothing, for the no-op-RPC baseline.
+
+    python -m tests.perf.echo_service
+
+Runs like the register's services (eventlet, ``max_workers`` from DZIENNIK_MAX_WORKERS, JSON
+serializer) so one call measures the round trip gateway -> RabbitMQ -> service -> reply and
+nothing else. Benchmark-only: never deployed."""
+import eventlet
+
+eventlet.monkey_patch()  # noqa: E402
+
+import services  # noqa: F401,E402  (silences eventlet's deprecation warning)
+
+from nameko.rpc import rpc  # noqa: E402
+
+from services.common import config  # noqa: E402
+
+
+class PerfEcho:
+    name = "perf_echo"
+
+    @rpc
+    def noop(self):
+        return "ok"
+
+
+def main():
+    from nameko.cli.run import run
+    run([PerfEcho], {"AMQP_URI": config.get("AMQP_URI"), "serializer": "json",
+                     "max_workers": int(config.get("DZIENNIK_MAX_WORKERS"))})
+
+
+if __name__ == "__main__":
+    main()
