@@ -13,6 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from tests.perf import loadgen
+from tests.perf.common import cpu_per_request
 
 NAME = "broadcast"
 ROUNDS = 3
@@ -30,6 +31,7 @@ def run(ctx, baselines):
     parents = school["parents"]
     sends, visibles, ids = [], [], []
     for i in range(ROUNDS):
+        before = ctx.cpu()
         t0 = time.perf_counter()
         r, ms = ctx.http.request("POST", "/api/v1/messages", token, {
             "subject": f"Komunikat dyrekcji {i + 1}", "body": "Szanowni Państwo, jutro zajęcia kończą się o 12:00.",
@@ -39,6 +41,7 @@ def run(ctx, baselines):
         message = r.json()
         ids.append(message["id"])
         sends.append(ms)
+        send_cpu = cpu_per_request(before, ctx.cpu(), 1)
 
         def shows(parent, message_id=message["id"]):
             deadline = time.monotonic() + 60
@@ -59,7 +62,7 @@ def run(ctx, baselines):
     vis = [v for v in visibles if v is not None]
     vis_med = statistics.median(vis) if len(vis) == len(visibles) else None
     st = {"tool": "python", "requests": ROUNDS, "errors": 0, "rps": None,
-          "p50": round(send_med, 1), "p95": round(max(sends), 1), "p99": round(max(sends), 1)}
+          "p50": round(send_med, 1), "p95": round(max(sends), 1), "p99": round(max(sends), 1), "cpu_ms": send_cpu}
     ctx.add(bench="broadcast", variant=f"to all {len(parents)} parents: send (median of {ROUNDS})", clients=1,
             baseline="noop-rpc", **st,
             extra={"send_ms": [round(x) for x in sends], "every_mailbox_s": [v and round(v, 2) for v in visibles]},
@@ -74,8 +77,10 @@ def run(ctx, baselines):
         r, ms = ctx.http.request("GET", f"/api/v1/messages/{ids[0]}", ctx.token_of(parent["login"]))
         return r.status_code == 200, ms
 
+    before = ctx.cpu()
     lat, errors, seconds, _ = loadgen.closed_loop(read, readers, 16)
     st = loadgen.stats(lat, seconds, errors, tool="python x16")
+    st["cpu_ms"] = cpu_per_request(before, ctx.cpu(), len(readers))
     r, _ = ctx.http.request("GET", f"/api/v1/messages/{ids[0]}/receipts?summary=true&page_size=1", token)
     counts = r.json().get("counts") if r.status_code == 200 else None
     ctx.add(bench="broadcast", variant=f"read receipts: {len(readers)} parents open it", clients=16,

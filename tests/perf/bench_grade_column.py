@@ -4,6 +4,7 @@ largest school at once, each entering columns of the classes and subjects they t
 import random
 
 from tests.perf import loadgen
+from tests.perf.common import cpu_per_request
 
 NAME = "grade_column"
 TEACHERS = 16
@@ -36,8 +37,10 @@ def run(ctx, baselines):
             return False, ms, r.text[:200]
         return True, ms, len(body["grades"])
 
+    before = ctx.cpu()
     lat, errors, seconds, results = loadgen.closed_loop(one, items, len(teachers))
     st = loadgen.stats(lat, seconds, errors, tool=f"python {len(teachers)} teachers")
+    st["cpu_ms"] = cpu_per_request(before, ctx.cpu(), len(items))
     grades = sum(x for x in results if isinstance(x, int))
     bad = [x for x in results if isinstance(x, str)][:1]
     return ctx.add(bench="grade column", variant=f"{len(items)} columns of a class (~{grades // max(1, len(items))} grades each)",

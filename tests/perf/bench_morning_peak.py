@@ -12,6 +12,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from tests.perf import loadgen
+from tests.perf.common import cpu_per_request
 
 NAME = "morning_peak"
 LESSONS = 80
@@ -59,8 +60,10 @@ def run(ctx, baselines):
             done_at[lesson["id"]] = time.perf_counter()
         return r
 
+    before = ctx.cpu()
     with ThreadPoolExecutor(len(jobs)) as pool:
         responses = list(pool.map(submit, jobs))
+    cpu_ms = cpu_per_request(before, ctx.cpu(), len(jobs))
     stored_s = max(done_at.values()) - t0[0]
     errors = sum(1 for c in codes if c != 200)
     created = sum((r.json().get("created") or 0) for r in responses if r.status_code == 200)
@@ -103,6 +106,7 @@ def run(ctx, baselines):
     visible_s = (max(seen) - t0[0]) if all(seen) else None
     st = loadgen.stats(lat, stored_s, errors, tool=f"python {len(jobs)} concurrent")
     st["rps"] = round(len(jobs) / stored_s, 1)
+    st["cpu_ms"] = cpu_ms
     entries = sum(len(cls["student_ids"]) for _, cls, _, _ in jobs)
     return ctx.add(bench="morning peak", variant=f"{len(jobs)} lessons, {entries} entries at once"
                    + (" (re-save: already recorded)" if rerun else ""), clients=len(jobs), baseline="noop-rpc",

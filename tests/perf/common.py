@@ -90,8 +90,23 @@ class Ctx:
         self.notes.append(text)
         self.log("    note: " + text)
 
+    def proc_pids(self):
+        procs = getattr(self.cluster, "procs", None) or {}
+        out = {name: p.popen.pid for name, p in procs.items() if p.popen is not None}
+        return out or dict(getattr(self.cluster, "pids", {}) or {})
+
+    def cpu(self):
+        return cpu_snapshot(self.proc_pids())
+
     def wrk_or_python(self, base_url, lines, connections, duration=None):
-        """Throughput of ``lines`` (see loadgen.wrk) with ``connections`` clients."""
+        """Throughput of ``lines`` (see loadgen.wrk) with ``connections`` clients, and the CPU
+        each part of the system spent per request (``cpu_ms``)."""
+        before = self.cpu()
+        st = self._measure(base_url, lines, connections, duration)
+        st["cpu_ms"] = cpu_per_request(before, self.cpu(), st.get("requests"))
+        return st
+
+    def _measure(self, base_url, lines, connections, duration=None):
         duration = duration or self.duration
         if self.tool == "wrk":
             return loadgen.wrk(base_url, lines, connections=connections, threads=2, duration=duration)
@@ -121,7 +136,68 @@ def fmt_row(r):
     def f(v, spec="{:.1f}"):
         return "-" if v is None else spec.format(v)
     return (f"{r.get('bench')}: {r.get('variant', '')} rps {f(r.get('rps'))} p50 {f(r.get('p50'))} "
-            f"p95 {f(r.get('p95'))} p99 {f(r.get('p99'))} errors {r.get('errors', 0)} {r.get('extra') or ''}")
+            f"p95 {f(r.get('p95'))} p99 {f(r.get('p99'))} errors {r.get('errors', 0)} {r.get('extra') or ''}"
+            f"{' cpu_ms ' + str(r['cpu_ms']) if r.get('cpu_ms') else ''}")
+
+
+_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of one process (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TCK
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0.0
+
+
+def _children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            return [int(x) for x in fh.read().split()]
+    except OSError:
+        return []
+
+
+def _pids_by_name(names, user=None):
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/comm") as fh:
+                comm = fh.read().strip()
+        except OSError:
+            continue
+        if comm in names:
+            out.append(int(d))
+    return out
+
+
+def cpu_snapshot(proc_pids):
+    """CPU seconds per part of the system: each of our processes (with its children: gunicorn
+    workers) and, shared with everyone else on this machine, RabbitMQ and PostgreSQL."""
+    snap = {}
+    for name, pid in proc_pids.items():
+        snap[name] = cpu_seconds(pid) + sum(cpu_seconds(c) for c in _children(pid))
+    snap["rabbitmq (shared)"] = sum(cpu_seconds(p) for p in _pids_by_name({"beam.smp"}))
+    snap["postgresql (shared)"] = sum(cpu_seconds(p) for p in _pids_by_name({"postgres"}))
+    return snap
+
+
+def cpu_per_request(before, after, requests):
+    """CPU milliseconds per request of each part (only parts that used some)."""
+    if not requests:
+        return {}
+    out = {}
+    for k in after:
+        d = after[k] - before.get(k, 0.0)
+        if d > 0.005:
+            out[k] = round(1000 * d / requests, 2)
+    out["total (ours)"] = round(sum(v for k, v in out.items() if "shared" not in k), 2)
+    return out
 
 
 def rss_kib(pid):

@@ -144,9 +144,12 @@ def table(results):
 def extras(results):
     out = []
     for r in results:
-        if r.get("extra"):
-            out.append(f"- **{r['bench']}** ({r.get('variant', '')}): " + ", ".join(
-                f"{k} {json.dumps(v, ensure_ascii=False)}" for k, v in r["extra"].items()))
+        parts = dict(r.get("extra") or {})
+        if r.get("cpu_ms"):
+            parts["CPU ms per request"] = r["cpu_ms"]
+        if parts:
+            out.append(f"- **{r['bench']}** ({r.get('variant', '')}, {r.get('clients')} clients): " + ", ".join(
+                f"{k} {json.dumps(v, ensure_ascii=False)}" for k, v in parts.items()))
     return "\n".join(out)
 
 
@@ -178,12 +181,31 @@ def write_report(path, info, args, load_summary, results, notes, started, finish
 # ------------------------------------------------------------------ the run
 
 def load_data(cluster, args):
+    """Run the generator against the cluster. ``--load-instances`` starts extra instances of the
+    busiest services for the load only (they share the services' queues, as replicas do in
+    production) and stops them before the benchmarks, which run one instance of each."""
+    extra = [x for x in (args.load_instances or "").split(",") if x]
+    for name in extra:
+        cluster.start_service(name, instance=f"{name}-load")
+    for name in extra:
+        cluster.wait_service(name)
+    try:
+        return _generate(cluster, args)
+    finally:
+        for name in extra:
+            proc = cluster.procs.pop(f"{name}-load", None)
+            if proc is not None:
+                proc.stop()
+
+
+def _generate(cluster, args):
     manifest = os.path.join(cluster.backend.tmp, "datagen-manifest.json")
     cmd = [sys.executable, "-m", "tools.datagen", "--seed", str(args.seed), "--scale", args.scale,
            "--workers", str(args.workers), "--manifest", manifest]
     if args.days:
         cmd += ["--days", str(args.days)]
-    log(f"loading: {' '.join(cmd[1:])}")
+    log(f"loading: {' '.join(cmd[1:])}" + (f" (extra instances while loading: {args.load_instances})"
+                                             if args.load_instances else ""))
     r = subprocess.run(cmd, cwd=ROOT, env=cluster.env)
     if r.returncode != 0:
         raise RuntimeError("the data generator failed (see above)")
@@ -197,6 +219,9 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--days", type=int, default=None, help="school days of activity to load (generator's --days)")
     ap.add_argument("--workers", type=int, default=8, help="the generator's parallel RPC clients")
+    ap.add_argument("--load-instances", default=None,
+                    help="services to run a second instance of while loading (default: full "
+                         "'grades,attendance', small none)")
     ap.add_argument("--duration", type=int, default=15, help="seconds of each throughput measurement")
     ap.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto")
     ap.add_argument("--keep", action="store_true", help="leave the system and its data for --reuse")
@@ -206,6 +231,8 @@ def main(argv=None):
     if args.cleanup:
         cleanup_leftovers(log)
         return 0
+    if args.load_instances is None:
+        args.load_instances = "grades,attendance" if args.scale == "full" else ""
     only = set((args.only or ",".join(NAMES)).split(","))
     unknown = only - set(NAMES)
     if unknown:

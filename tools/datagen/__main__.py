@@ -37,11 +37,13 @@ def describe(plan):
 
 def print_summary(summary, out=sys.stdout):
     w = max(len(p["phase"]) for p in summary["phases"])
-    out.write(f"\n{'phase':<{w}}  {'seconds':>9}  {'tasks':>8}  {'RPC calls':>9}  {'calls/s':>8}  retries\n")
+    out.write(f"\n{'phase':<{w}}  {'start s':>8}  {'seconds':>9}  {'tasks':>8}  {'RPC calls':>9}  {'calls/s':>8}  "
+              f"retries  stream\n")
     for p in summary["phases"]:
         rate = f"{p['calls_per_s']:.1f}" if p.get("calls_per_s") else "-"
-        out.write(f"{p['phase']:<{w}}  {p['seconds']:>9.1f}  {p['tasks']:>8}  {p['rpc_calls']:>9}  {rate:>8}  "
-                  f"{p['retries']}\n")
+        start = p.get("started_at_s")
+        out.write(f"{p['phase']:<{w}}  {start if start is not None else '-':>8}  {p['seconds']:>9.1f}  {p['tasks']:>8}  "
+                  f"{p['rpc_calls']:>9}  {rate:>8}  {p['retries']:>7}  {p.get('stream') or ''}\n")
     out.write(f"{'total':<{w}}  {summary['seconds']:>9.1f}  {'':>8}  {summary['rpc_calls']:>9}\n\ntotals:\n")
     for k, v in summary["counts"].items():
         out.write(f"  {k}: {v}\n")
@@ -67,6 +69,8 @@ def main(argv=None):
                     help="where to write ids and logins (default: <DZIENNIK_DATA_DIR>/datagen-manifest.json)")
     ap.add_argument("--plan-only", action="store_true", help="describe the plan and exit (no broker needed)")
     ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--sequential", action="store_true",
+                    help="one phase at a time (default: lessons and grades load side by side)")
     args = ap.parse_args(argv)
 
     plan = P.build_plan(args.seed, args.scale, args.schools, args.year, login_parents=args.login_parents,
@@ -80,7 +84,8 @@ def main(argv=None):
     from .rpc import RpcClient
     uri = args.amqp_uri or config.get("AMQP_URI")
     rpc = RpcClient(uri)
-    loader = Loader(plan, rpc, workers=args.workers, progress=not args.no_progress, amqp_uri=uri)
+    loader = Loader(plan, rpc, workers=args.workers, progress=not args.no_progress, amqp_uri=uri,
+                    streams=not args.sequential)
     started = time.monotonic()
     manifest_path = args.manifest or os.path.join(config.data_dir(), "datagen-manifest.json")
     try:

@@ -34,9 +34,14 @@ def _iso(d):
 
 
 class Loader:
-    def __init__(self, plan, rpc, workers=8, log=print, progress=True, amqp_uri=None):
+    def __init__(self, plan, rpc, workers=8, log=lambda m: print(m, flush=True), progress=True, amqp_uri=None, streams=True):
         self.plan, self.rpc, self.workers, self.log = plan, rpc, workers, log
         self.progress = progress
+        self.streams = streams
+        self._tty = None          # None: the progress bar decides; False: one line per 10 %
+        self._here = threading.local()
+        self._phase_calls = {}
+        self.started = time.monotonic()
         self.amqp_uri = amqp_uri
         self.phases = []
         self.counts = {}
@@ -53,7 +58,12 @@ class Loader:
 
     def call(self, who, service, method, *args, **kwargs):
         ctx = who if isinstance(who, dict) and "login" not in who else ctx_of(who)
-        return self.rpc.call(ctx, service, method, *args, **kwargs)
+        out = self.rpc.call(ctx, service, method, *args, **kwargs)
+        phase = getattr(self._here, "phase", None)
+        if phase is not None:
+            with self._lock:
+                self._phase_calls[phase] = self._phase_calls.get(phase, 0) + 1
+        return out
 
     def as_login(self, login):
         return self.acc[login]
@@ -61,12 +71,15 @@ class Loader:
     def phase(self, name, tasks, what=None):
         """Run ``tasks`` (callables) on the pool with a progress bar; record the phase."""
         tasks = list(tasks)
-        calls0, retries0 = self.rpc.calls, self.rpc.retries
+        retries0 = self.rpc.retries
         bar = Progress(name, len(tasks), enabled=self.progress)
+        if self._tty is False:
+            bar.tty = False
         errors = []
         started = time.monotonic()
 
         def run(task):
+            self._here.phase = name
             try:
                 task()
             except Exception as exc:   # noqa: BLE001  (reported below)
@@ -87,11 +100,12 @@ class Loader:
                         break
         bar.close()
         seconds = time.monotonic() - started
-        calls = self.rpc.calls - calls0
+        calls = self._phase_calls.get(name, 0)
         record = {"phase": name, "what": what or name, "tasks": len(tasks), "rpc_calls": calls,
                   "retries": self.rpc.retries - retries0, "seconds": round(seconds, 2),
                   "calls_per_s": round(calls / seconds, 1) if seconds > 0 else None,
-                  "errors": len(errors)}
+                  "errors": len(errors), "stream": getattr(self._here, "stream", None),
+                  "started_at_s": round(started - self.started, 1)}
         self.phases.append(record)
         if errors:
             first = errors[0]
@@ -114,7 +128,7 @@ class Loader:
     # ------------------------------------------------------------------ phases
 
     def run(self):
-        t0 = time.monotonic()
+        t0 = self.started = time.monotonic()
         self.bootstrap()
         self.accounts()
         self.guardians()
@@ -122,11 +136,36 @@ class Loader:
         self.classes()
         self.timetable()
         self.lessons()
-        self.topics()
-        self.attendance()
-        self.justifications()
-        self.grades()
-        self.finals()
+        lessons_stream = (self.topics, self.attendance, self.justifications)
+        grades_stream = (self.grades, self.finals)
+        if self.streams:
+            # The two streams use different services (scheduling and attendance; grades), so they
+            # run side by side: each service process uses one core at most.
+            self._tty = False
+            self.log("  two streams side by side: lessons (topics, attendance, justifications) "
+                     "and grades (partial, final)")
+            failures = []
+
+            def stream(name, steps):
+                self._here.stream = name
+                try:
+                    for step in steps:
+                        step()
+                except Exception as exc:   # noqa: BLE001  (re-raised below)
+                    failures.append(exc)
+
+            threads = [threading.Thread(target=stream, args=("lessons", lessons_stream), name="dg-lessons"),
+                       threading.Thread(target=stream, args=("grades", grades_stream), name="dg-grades")]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            self._tty = None
+            if failures:
+                raise failures[0]
+        else:
+            for step in lessons_stream + grades_stream:
+                step()
         self.messages()
         self.reads()
         self.settle()
@@ -559,7 +598,7 @@ class Loader:
         return {"seed": self.plan["seed"], "scale": self.plan["scale"], "year": self.plan["year"]["name"],
                 "activity_days": len(self.plan["activity_days"]), "benchmark_day": _iso(self.plan["benchmark_day"]),
                 "phases": self.phases, "counts": dict(sorted(self.counts.items())),
-                "rpc_calls": self.rpc.calls, "retries": self.rpc.retries,
+                "rpc_calls": self.rpc.calls, "retries": self.rpc.retries, "streams": self.streams,
                 "seconds": getattr(self, "total_seconds", None)}
 
     def manifest(self):
