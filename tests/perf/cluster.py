@@ -189,8 +189,9 @@ class PerfCluster(Cluster):
         self.broker.delete()
         self.backend.cleanup()
         try:
-            os.remove(STATE_FILE)
-        except FileNotFoundError:
+            if self.load_state().get("tag") == self.tag:
+                os.remove(STATE_FILE)
+        except (FileNotFoundError, ValueError):
             pass
 
 
