@@ -33,8 +33,9 @@ def ctx_of(account):
     return {k: v for k, v in ctx.items() if v is not None}
 
 
-def outbox(cluster, name):
-    """The events scheduling recorded (its outbox), newest last."""
+def outbox(cluster, name, school_id):
+    """The events of one school that scheduling recorded (its outbox), newest last. Other test
+    modules share the running system, so events of their schools are left out."""
     engine = make_engine(cluster.env["SCHEDULING_DATABASE_URL"])
     try:
         with engine.connect() as conn:
@@ -42,7 +43,8 @@ def outbox(cluster, name):
                                 {"n": name}).all()
     finally:
         engine.dispose()
-    return [json.loads(r[0]) if isinstance(r[0], str) else r[0] for r in rows]
+    envelopes = [json.loads(r[0]) if isinstance(r[0], str) else r[0] for r in rows]
+    return [e for e in envelopes if e.get("school_id") == school_id]
 
 
 @pytest.fixture(scope="module")
@@ -254,7 +256,7 @@ def test_org3_substitution_flow(cluster, school, timetables):
     assigned = cluster.rpc("scheduling", "assign_substitute", math["id"],
                            {"substitute_teacher_id": p["krawczyk"]["id"], "reason": "choroba"}, ctx=admin)
     assert assigned["substitute_teacher_id"] == p["krawczyk"]["id"]
-    events = [e for e in outbox(cluster, "scheduling.substitution_assigned") if e["payload"]["lesson_id"] == math["id"]]
+    events = [e for e in outbox(cluster, "scheduling.substitution_assigned", school["school"]["id"]) if e["payload"]["lesson_id"] == math["id"]]
     assert len(events) == 1
     assert events[0]["payload"]["substitute_teacher_id"] == p["krawczyk"]["id"]
     assert events[0]["payload"]["teacher_id"] == p["mazur"]["id"] and events[0]["payload"]["date"] == day
@@ -274,7 +276,7 @@ def test_org3_substitution_flow(cluster, school, timetables):
     held = cluster.rpc("scheduling", "enter_topic", math["id"], {"topic": "Ułamki zwykłe"}, ctx=krawczyk)
     assert held["status"] == "held" and held["date"] == day and held["topic_entered_by"] == p["krawczyk"]["id"]
     assert held["topic_entered_at"][:10] == date.today().isoformat()          # OPS-2: both kept
-    heard = [e for e in outbox(cluster, "scheduling.lesson_held") if e["payload"]["lesson_id"] == math["id"]]
+    heard = [e for e in outbox(cluster, "scheduling.lesson_held", school["school"]["id"]) if e["payload"]["lesson_id"] == math["id"]]
     assert len(heard) == 1 and heard[0]["payload"]["teacher_id"] == p["krawczyk"]["id"]
     assert heard[0]["payload"]["regular_teacher_id"] == p["mazur"]["id"]
     assert cluster.rpc("scheduling", "substitutions", p["school"]["id"], day, day, True, ctx=director) == []
@@ -294,7 +296,7 @@ def test_org3_cancelled_lesson(cluster, school, timetables):
     cancelled = cluster.rpc("scheduling", "assign_substitute", polish["id"], {"cancel": True, "reason": "wycieczka"},
                             ctx=admin)
     assert cancelled["status"] == "cancelled"
-    assert [e["payload"]["reason"] for e in outbox(cluster, "scheduling.lesson_cancelled")
+    assert [e["payload"]["reason"] for e in outbox(cluster, "scheduling.lesson_cancelled", school["school"]["id"])
             if e["payload"]["lesson_id"] == polish["id"]] == ["wycieczka"]
     with pytest.raises(Conflict):
         cluster.rpc("scheduling", "enter_topic", polish["id"], {"topic": "Rzeczownik"}, ctx=ctx_of(p["krawczyk"]))
@@ -368,7 +370,7 @@ def test_org10_test_limits_refuse_with_the_conflicting_tests_named(cluster, scho
                        ctx=ctx_of(p["students"][0]))
     assert [(e["kind"], e["title"]) for e in seen] == [("test", "Ułamki"), ("quiz", "Kartkówka z czasowników"),
                                                      ("test", "Ortografia")]
-    assert len([e for e in outbox(cluster, "scheduling.calendar_event_added") if e["payload"]["kind"] != "trip"]) >= 3
+    assert len([e for e in outbox(cluster, "scheduling.calendar_event_added", school["school"]["id"]) if e["payload"]["kind"] != "trip"]) >= 3
 
 
 def test_org10_day_off_removes_lessons(cluster, school, timetables):
@@ -441,7 +443,7 @@ def test_org5_transfer_keeps_history_and_refuses_another_schools_class(cluster, 
     assert (student["id"], "transferred") in [(r["student_id"], r["status"]) for r in old]
     assert student["id"] not in [r["student_id"] for r in cluster.rpc("scheduling", "class_list", p["4a"]["id"],
                                                                       ctx=secretary)]
-    sent = [e for e in outbox(cluster, "scheduling.student_transferred") if e["payload"]["student_id"] == student["id"]]
+    sent = [e for e in outbox(cluster, "scheduling.student_transferred", school["school"]["id"]) if e["payload"]["student_id"] == student["id"]]
     assert sent[0]["payload"] == {"student_id": student["id"], "from_class_id": p["4a"]["id"],
                                   "to_class_id": p["4b"]["id"]}
     # Another school's class: as if it did not exist; even the association administrator cannot.
@@ -568,7 +570,7 @@ def test_org11_trip_card_approved_by_the_director_appears_in_the_calendar(cluste
     events = cluster.rpc("scheduling", "calendar", sid, start.isoformat(), start.isoformat(), p["4a"]["id"],
                          ctx=ctx_of(p["students"][0]))
     assert [(e["kind"], e["title"], e["trip_id"]) for e in events] == [("trip", "Wycieczka: Kraków, Wawel", trip["id"])]
-    assert [e["payload"]["trip_id"] for e in outbox(cluster, "scheduling.trip_approved")] == [trip["id"]]
+    assert [e["payload"]["trip_id"] for e in outbox(cluster, "scheduling.trip_approved", sid)] == [trip["id"]]
 
 
 # ----------------------------------------------------------------------------- school year, completeness
@@ -583,7 +585,7 @@ def test_school_year_closed_is_announced(cluster, school):
         cluster.rpc("scheduling", "close_school_year", p["year"]["id"], ctx=admin)
     closed = cluster.rpc("scheduling", "close_school_year", past["id"], ctx=admin)
     assert closed["closed_at"]
-    assert [e["payload"]["year_id"] for e in outbox(cluster, "scheduling.school_year_closed")] == [past["id"]]
+    assert [e["payload"]["year_id"] for e in outbox(cluster, "scheduling.school_year_closed", sid)] == [past["id"]]
     with pytest.raises(Conflict):
         cluster.rpc("scheduling", "create_term", past["id"], {"name": "X", "starts_on": start.isoformat(),
                                                               "ends_on": start.isoformat()}, ctx=admin)
