@@ -9,8 +9,9 @@ proxies per process checked out per call was the fastest pattern measured with g
 - Fork-safe: the pool remembers its pid; in a new process it starts empty (the parent's
   connections are abandoned, never used or closed from the child).
 - Every call waits at most DZIENNIK_RPC_TIMEOUT seconds for the reply.
-- The caller's context (user_id, school_id, roles, request_id, ip) is written into the checked
-  out proxy's worker context before each call; nameko reads it when it publishes the request.
+- The caller's context (user_id, school_id, roles, a parent's children, request_id, ip) is
+  written into the checked out proxy's worker context before each call; nameko reads it when it
+  publishes the request.
 - Failures: ``RpcTimeout``, ``UnknownService`` (no instance is listening) and AMQP/socket errors
   discard the proxy (it may be half-broken) and raise the typed ``Unavailable`` (503). A remote
   error that is not one of our typed errors is logged and raised as ``InternalError`` (500).
@@ -38,7 +39,7 @@ from .errors import InternalError
 
 log = logging.getLogger("gateway.rpc")
 
-CONTEXT_KEYS = ("user_id", "school_id", "roles", "request_id", "ip")
+CONTEXT_KEYS = ("user_id", "school_id", "roles", "children", "request_id", "ip")
 
 # Errors of the transport: the proxy's connection (or the broker) is in trouble.
 TRANSPORT_ERRORS = (OSError, amqp.exceptions.AMQPError, kombu.exceptions.OperationalError)
@@ -237,38 +238,82 @@ class RpcPool:
             slot.calls += 1
             try:
                 result = getattr(slot.service(service, timeout), method)(*args, **(kwargs or {}))
-                broken = False
-                return result
-            except RegisterError:
-                broken = False
-                raise
-            except RpcTimeout:
-                log.warning("RPC %s.%s: no reply within %s s", service, method, timeout)
-                raise Unavailable(NOT_RESPONDING.format(service=service)) from None
-            except UnknownService:
-                log.warning("RPC %s.%s: no instance of %s is running", service, method, service)
-                raise Unavailable(NOT_RUNNING.format(service=service)) from None
-            except TRANSPORT_ERRORS as exc:
-                log.warning("RPC %s.%s: connection error %s: %s", service, method, type(exc).__name__, exc)
-                raise Unavailable(BROKER_DOWN) from None
-            except RuntimeError as exc:
-                # nameko's polling consumer: "This consumer has been disconnected/stopped".
-                if "consumer" not in str(exc):
-                    broken = False
-                    log.exception("RPC %s.%s failed in the gateway", service, method)
-                    raise InternalError() from None
-                log.warning("RPC %s.%s: %s", service, method, exc)
-                raise Unavailable(BROKER_DOWN) from None
-            except RemoteError as exc:
-                broken = False
-                log.error("RPC %s.%s raised %s: %s", service, method, exc.exc_type, exc.value)
-                raise InternalError() from None
-            except Exception as exc:   # noqa: BLE001  (MethodNotFound, IncorrectSignature, encoding...)
-                broken = False
-                log.error("RPC %s.%s failed: %s: %s", service, method, type(exc).__name__, exc)
-                raise InternalError() from None
+            except Exception as exc:   # noqa: BLE001  (translated below)
+                error, broken = self._translate(exc, service, method, timeout)
+                if error is exc:
+                    raise
+                raise error from None
+            broken = False
+            return result
         finally:
             self.checkin(slot, broken)
+
+    def invoke_many(self, calls, *, ctx=None, timeout=None, wait=None):
+        """Several calls in flight at once on one checked-out proxy: ``calls`` is a list of
+        ``(service, method, args, kwargs)``; the results come back in the same order. A page that
+        needs three services waits for the slowest reply instead of the sum of all. Every reply
+        is awaited before the first error (in call order) is raised, so no reply is left behind
+        on the proxy's queue; a timeout or a transport error discards the proxy instead."""
+        timeout = float(timeout or self.timeout)
+        slot = self.checkout(wait=wait)
+        broken, errors, replies = False, [], []
+        try:
+            slot.prepare(ctx, timeout)
+            for service, method, args, kwargs in calls:
+                slot.calls += 1
+                try:
+                    replies.append((service, method, getattr(slot.service(service, timeout), method)
+                                    .call_async(*args, **(kwargs or {}))))
+                except Exception as exc:   # noqa: BLE001
+                    error, broken = self._translate(exc, service, method, timeout)
+                    errors.append((exc, error))
+                    break
+            results = []
+            for service, method, reply in replies:
+                if broken:
+                    break
+                try:
+                    results.append(reply.result())
+                except Exception as exc:   # noqa: BLE001
+                    error, broken = self._translate(exc, service, method, timeout)
+                    errors.append((exc, error))
+                    results.append(None)
+            if errors:
+                exc, error = errors[0]
+                if error is exc:
+                    raise exc
+                raise error from None
+            return results
+        finally:
+            self.checkin(slot, broken)
+
+    @staticmethod
+    def _translate(exc, service, method, timeout):
+        """(the exception to raise, whether the proxy must be discarded) for a failed call."""
+        if isinstance(exc, RegisterError):
+            return exc, False
+        if isinstance(exc, RpcTimeout):
+            log.warning("RPC %s.%s: no reply within %s s", service, method, timeout)
+            return Unavailable(NOT_RESPONDING.format(service=service)), True
+        if isinstance(exc, UnknownService):
+            log.warning("RPC %s.%s: no instance of %s is running", service, method, service)
+            return Unavailable(NOT_RUNNING.format(service=service)), True
+        if isinstance(exc, TRANSPORT_ERRORS):
+            log.warning("RPC %s.%s: connection error %s: %s", service, method, type(exc).__name__, exc)
+            return Unavailable(BROKER_DOWN), True
+        if isinstance(exc, RuntimeError) and "consumer" in str(exc):
+            # nameko's polling consumer: "This consumer has been disconnected/stopped".
+            log.warning("RPC %s.%s: %s", service, method, exc)
+            return Unavailable(BROKER_DOWN), True
+        if isinstance(exc, RemoteError):
+            log.error("RPC %s.%s raised %s: %s", service, method, exc.exc_type, exc.value)
+            return InternalError(), False
+        if isinstance(exc, RuntimeError):
+            log.exception("RPC %s.%s failed in the gateway", service, method)
+            return InternalError(), False
+        # MethodNotFound, IncorrectSignature, encoding errors...
+        log.error("RPC %s.%s failed: %s: %s", service, method, type(exc).__name__, exc)
+        return InternalError(), False
 
     # -------------------------------------------------------------- housekeeping
 
@@ -313,3 +358,9 @@ def call(service, method, *args, ctx=None, **kwargs):
     current request's: the logged-in user, or anonymous with request id and ip)."""
     return get_pool().invoke(service, method, args, kwargs,
                              ctx=current_context() if ctx is None else ctx)
+
+
+def call_many(*calls, ctx=None):
+    """Several ``(service, method, args, kwargs)`` calls in flight together (``invoke_many``),
+    with the caller's context; their results in order."""
+    return get_pool().invoke_many(list(calls), ctx=current_context() if ctx is None else ctx)

@@ -1,11 +1,18 @@
-"""The student file (kartoteka ucznia), personal data and its completeness, and the parent's
-data report (ORG-8, ORG-9, MSG-3, ACC-10)."""
+"""The student file (kartoteka ucznia), personal data and its completeness, the parent's data
+report (ORG-8, ORG-9, MSG-3, ACC-10), and the parent's view of a child in one request (grades,
+attendance, unread messages: three services asked at once)."""
+from marshmallow import Schema, fields
+
 from .. import rpc
-from ..auth import STAFF_EDITING_STUDENTS, TEACHERS, check_own_or_staff, requires, school_scoped
+from ..auth import PARENT, STAFF_EDITING_STUDENTS, STUDENT, TEACHERS, check_own_or_staff, requires, school_scoped
 from ..schemas import (PDF, DataReportOut, IncompleteOut, IncompleteQuery, ProfileIn, ProfileOut,
                        StudentFileOut)
 from . import api_blueprint
 from .accounts import file_name, pdf_response
+from .attendance import school_today
+from .attendance_schemas import AttPercentagesOut
+from .grades_schemas import GradeYearQuery, StudentGradesOut
+from .messaging_schemas import UnreadOut
 
 bp = api_blueprint("students", __name__, "Kartoteka ucznia, dane osobowe, raport danych dla rodzica.")
 
@@ -75,3 +82,48 @@ def data_report_file_name(report):
     s = report["student"]
     return file_name("raport danych ucznia", s["first_name"], s["last_name"], report["generated_at"][:10])
 
+
+
+# ------------------------------------------------------------------ the parent's view of a child
+
+class OverviewOut(Schema):
+    student_id = fields.String()
+    school_year = fields.String()
+    date_from = fields.String(metadata={"description": "Początek roku szkolnego (frekwencja)."})
+    date_to = fields.String(metadata={"description": "Koniec roku szkolnego (frekwencja)."})
+    grades = fields.Nested(StudentGradesOut)
+    attendance = fields.Nested(AttPercentagesOut)
+    unread = fields.Nested(UnreadOut, metadata={"description": "Nieprzeczytane wiadomości zalogowanego."})
+
+
+def school_year_of(day):
+    """"2026/2027" for any day from 1 September 2026 to 31 August 2027 (as grades counts)."""
+    start = day.year if day.month >= 9 else day.year - 1
+    return f"{start}/{start + 1}"
+
+
+def school_year_dates(school_year):
+    """("2025-09-01", "2026-08-31") for "2025/2026"."""
+    start = int(school_year.split("/")[0])
+    return f"{start}-09-01", f"{start + 1}-08-31"
+
+
+@bp.route("/students/<student_id>/overview", methods=["GET"])
+@requires(PARENT, STUDENT)
+@bp.arguments(GradeYearQuery, location="query")
+@bp.response(200, OverviewOut)
+def overview(query, student_id):
+    """Widok dziecka dla rodzica: oceny ze średnimi, frekwencja w roku szkolnym, nieprzeczytane wiadomości
+
+    Jedno żądanie zamiast trzech (GRD-7, GRD-8, ATT-5, MSG-2): trzy usługi pytane naraz.
+    Rodzic – tylko własne dzieci, uczeń – tylko siebie; ocen końcowych przed zatwierdzeniem nie
+    ma (GRD-3)."""
+    check_own_or_staff(student_id, NOT_FOUND)
+    year = query["school_year"] or school_year_of(school_today())
+    date_from, date_to = school_year_dates(year)
+    grades, attendance, unread = rpc.call_many(
+        ("grades", "student_grades", (student_id,), {"term": None, "school_year": year}),
+        ("attendance", "percentages", ("student", student_id, date_from, date_to), {}),
+        ("messaging", "unread_count", (), {}))
+    return {"student_id": student_id, "school_year": year, "date_from": date_from, "date_to": date_to,
+            "grades": grades, "attendance": attendance, "unread": unread}

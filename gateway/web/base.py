@@ -32,7 +32,7 @@ from services.common.errors import Forbidden, Invalid, NotFound, RegisterError, 
 
 from .. import rpc
 from ..auth import (CSRF_MAX_AGE, CSRF_SALT, SAFE_METHODS, SESSION_COOKIE, check_school, clear_session_cookie,
-                    make_csrf_token, public)  # noqa: F401  (public: re-exported for page modules)
+                    make_csrf_token, public, rpc_context)  # noqa: F401  (public: re-exported for page modules)
 from ..errors import HTTP_ERRORS, InternalError, polish_messages
 
 log = logging.getLogger("gateway.web")
@@ -118,8 +118,7 @@ def load_session():
         return None
     user = result["user"]
     g.token, g.session_id, g.user = token, result["session_id"], user
-    g.rpc_ctx = {"user_id": user["id"], "school_id": user.get("school_id"),
-                 "roles": list(user.get("roles") or ()), "request_id": g.get("request_id"), "ip": g.get("ip")}
+    g.rpc_ctx = rpc_context(user)
     return user
 
 

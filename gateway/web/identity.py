@@ -9,11 +9,12 @@ from datetime import date, timedelta
 
 from flask import flash, g, redirect, render_template, request, url_for
 
-from services.common.errors import Forbidden, Invalid, NotFound
+from services.common.errors import Forbidden, Invalid, NotFound, Unavailable
 
 from .. import rpc
 from ..api.accounts import ANNEXES, activation_url, file_name, pdf_response
-from ..api.students import data_report_file_name
+from ..api.attendance import school_today
+from ..api.students import data_report_file_name, school_year_dates, school_year_of
 from ..auth import (ADMINS, ASSOCIATION_ADMIN, CLASS_TEACHER, DIRECTORS, INSPECTOR, PARENT, SCHOOL_ROLES,
                     SECRETARY, STAFF_EDITING_STUDENTS, STUDENT, TEACHER, TEACHERS, check_own_or_staff, public,
                     set_session_cookie, user_roles)
@@ -204,10 +205,33 @@ def monitoring_notice():
 
 @bp.route("/")
 def home():
-    children = []
+    children, unread = [], None
     if _is(PARENT):
         children = rpc.call("identity", "children_of", g.user["id"])
-    return render_template("identity/home.html", children=children)
+        children, unread = _children_at_a_glance(children)
+    return render_template("identity/home.html", children=children, unread=unread)
+
+
+def _children_at_a_glance(children):
+    """Each child's year average and attendance percentage, and the parent's unread messages:
+    the services asked all at once (the same calls as GET /api/v1/students/<id>/overview). A
+    service that does not answer leaves the figures out; the page still shows."""
+    year = school_year_of(school_today())
+    date_from, date_to = school_year_dates(year)
+    calls = [("messaging", "unread_count", (), {})]
+    for child in children:
+        calls.append(("grades", "student_grades", (child["id"],), {"term": None, "school_year": year}))
+        calls.append(("attendance", "percentages", ("student", child["id"], date_from, date_to), {}))
+    try:
+        results = rpc.call_many(*calls)
+    except Unavailable:
+        return children, None
+    out = []
+    for i, child in enumerate(children):
+        grades, attendance = results[1 + 2 * i], results[2 + 2 * i]
+        out.append(dict(child, average=grades.get("overall_average"), attendance=attendance.get("percent"),
+                        school_year=year))
+    return out, results[0]
 
 
 @bp.route("/konto")

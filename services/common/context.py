@@ -3,7 +3,7 @@
 The gateway puts it in nameko's context data of every RPC call; nameko forwards it to nested
 calls; the outbox copies it into each event's ``actor``. Services read it through the
 ``Caller`` dependency and check the school of everything they touch (defence in depth)."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from nameko.extensions import DependencyProvider
 
@@ -20,6 +20,9 @@ class CallerContext:
     roles: tuple = field(default_factory=tuple)
     call_id: str | None = None
     ip: str | None = None
+    # A parent's children as identity resolved them with the session (the gateway passes them);
+    # None: not supplied, ask identity (``children_of``).
+    children: tuple | None = None
 
     @classmethod
     def from_context_data(cls, data):
@@ -27,9 +30,12 @@ class CallerContext:
         roles = data.get("roles") or ()
         if isinstance(roles, str):
             roles = tuple(r for r in roles.split(",") if r)
+        children = data.get("children")
+        if children is not None:
+            children = tuple(str(c) for c in children) if isinstance(children, (list, tuple)) else None
         return cls(user_id=data.get("user_id"), school_id=data.get("school_id"),
                    roles=tuple(roles), call_id=data.get("request_id") or data.get("call_id"),
-                   ip=data.get("ip"))
+                   ip=data.get("ip"), children=children)
 
     def to_context_data(self):
         data = {"user_id": self.user_id, "school_id": self.school_id, "roles": list(self.roles)}
@@ -37,7 +43,12 @@ class CallerContext:
             data["request_id"] = self.call_id
         if self.ip:
             data["ip"] = self.ip
+        if self.children is not None:
+            data["children"] = list(self.children)
         return {k: v for k, v in data.items() if v is not None}
+
+    def with_call_id(self, call_id):
+        return replace(self, call_id=call_id)
 
     @property
     def is_system(self):
@@ -83,5 +94,5 @@ class Caller(DependencyProvider):
     def get_dependency(self, worker_ctx):
         ctx = CallerContext.from_context_data(worker_ctx.context_data)
         if not ctx.call_id:
-            ctx = CallerContext(ctx.user_id, ctx.school_id, ctx.roles, worker_ctx.call_id, ctx.ip)
+            ctx = ctx.with_call_id(worker_ctx.call_id)
         return ctx

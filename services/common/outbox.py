@@ -123,8 +123,7 @@ class Outbox(DependencyProvider):
             return self.database.handle_for(worker_ctx)
         caller = CallerContext.from_context_data(worker_ctx.context_data)
         if not caller.call_id:
-            caller = CallerContext(caller.user_id, caller.school_id, caller.roles,
-                                   worker_ctx.call_id, caller.ip)
+            caller = caller.with_call_id(worker_ctx.call_id)
         return OutboxWriter(handle, caller, self._mark_pending)
 
     def _mark_pending(self):

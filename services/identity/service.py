@@ -27,8 +27,19 @@ from .schemas import (AccessListIn, AccountOut, AccountIn, ActivationIn, AuditQu
                       GuardianshipIn, IncidentIn, IssueCodesIn, LoginIn, LoginStatsQuery, NoteOut, RefusalIn,
                       PasswordChangeIn, ProfileIn, ProfileOut, RoleIn, SchoolIn, SchoolOut)
 
-# argon2id, argon2-cffi defaults: t=3, m=64 MiB, p=4 (above OWASP's minimum of t=2, m=19 MiB, p=1).
-hasher = PasswordHasher()
+
+def make_hasher():
+    """argon2id with the parameters of DZIENNIK_ARGON2_* (default: OWASP's recommended minimum,
+    t=2, m=19 MiB, p=1: about 45 ms of one core per login, so the 8:00 rush of a large school
+    fits in two cores; argon2-cffi's own default t=3, m=64 MiB, p=4 costs six times as much,
+    see docs/performance.md). Stored hashes made with other parameters still verify and are
+    re-hashed with the current ones at the next successful login."""
+    return PasswordHasher(time_cost=int(config.get("DZIENNIK_ARGON2_TIME_COST")),
+                          memory_cost=int(config.get("DZIENNIK_ARGON2_MEMORY_KIB")),
+                          parallelism=int(config.get("DZIENNIK_ARGON2_PARALLELISM")))
+
+
+hasher = make_hasher()
 
 BAD_CREDENTIALS = "Nieprawidłowy login lub hasło."
 BLOCKED = "Konto jest zablokowane ({reason}). Skontaktuj się z administratorem szkoły."

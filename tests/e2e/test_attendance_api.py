@@ -585,3 +585,36 @@ def test_school_b_attendance_helper_gives_the_tenancy_walk_real_records(system, 
     with pytest.raises(Conflict):   # the record exists: deciding it in school B hits the rules, not "not found"
         system.rpc("attendance", "decide_e_justification", ids["e_justification_id"], {"accept": True},
                    ctx=ctx_of(b["wych"]))
+
+
+def test_parent_overview_is_the_three_views_in_one_request_and_only_for_the_family(system, world, week, clients):
+    """GRD-7, ATT-5, MSG-2 (and issue 10's parent's view): GET /students/<id>/overview answers
+    exactly what the grades, attendance-percentage and unread-count routes answer separately;
+    another family's child, another school's student and staff are refused."""
+    a, b = world["a"], world["b"]
+    category = system.rpc("grades", "create_category", a["school"]["id"], {"name": f"kartkówka {a['tag']}",
+                                                                          "weight": 2}, ctx=ctx_of(a["director"]))
+    system.rpc("grades", "add_grade", {"class_id": a["6p"]["id"], "subject_id": a["math"]["id"],
+                                       "student_id": a["x"]["id"], "category_id": category["id"], "value": "4+",
+                                       "date": DAYS[0].isoformat()}, ctx=ctx_of(a["director"]))
+    parent = clients("a", "parent")
+    r = parent.get(f"/students/{a['x']['id']}/overview")
+    assert r.status_code == 200, r.text
+    view = r.json()
+    year = view["school_year"]
+    assert view["date_from"] == f"{year[:4]}-09-01" and view["date_to"] == f"{year[5:]}-08-31"
+    assert view["grades"] == parent.get(f"/students/{a['x']['id']}/grades", params={"school_year": year}).json()
+    assert view["attendance"] == parent.get("/attendance/percentages", params={
+        "scope": "student", "id": a["x"]["id"], "date_from": view["date_from"], "date_to": view["date_to"]}).json()
+    assert view["unread"] == parent.get("/messages/unread-count").json()
+    assert [s["grades"][0]["value"] for s in view["grades"]["subjects"]] == ["4+"]
+    assert view["attendance"]["percent"] is not None and view["attendance"]["percent"] < 100   # X was absent
+    own = clients("a", "x").get(f"/students/{a['x']['id']}/overview")
+    assert own.status_code == 200 and own.json()["grades"] == view["grades"]
+    for client, student_id in ((parent, a["y"]["id"]), (clients("a", "x"), a["y"]["id"]),
+                               (parent, b["x"]["id"]), (parent, str(uuid.uuid4()))):
+        r = client.get(f"/students/{student_id}/overview")
+        assert r.status_code == 404 and r.json()["message"], r.text
+    r = clients("a", "nowak").get(f"/students/{a['x']['id']}/overview")
+    assert r.status_code == 403 and r.json()["message"], r.text
+    assert parent.get(f"/students/{a['x']['id']}/overview", params={"school_year": "2026"}).status_code == 422

@@ -340,7 +340,7 @@ def test_me_and_the_context_sent_to_services(client, pool):
     call = pool.last("inbox")
     assert call["kwargs"] == {"limit": 5}
     assert call["ctx"] == {"user_id": "u-parent", "school_id": SCHOOL_A, "roles": ["parent"],
-                           "request_id": "abc-123", "ip": "127.0.0.1"}
+                           "children": ["u-kid"], "request_id": "abc-123", "ip": "127.0.0.1"}
 
 
 def test_request_id_is_generated_when_missing_or_insane(client):

@@ -28,5 +28,9 @@ def test_roles_and_anonymous():
 
 
 def test_context_round_trips_through_nameko_context_data():
-    ctx = CallerContext(user_id="u", school_id="s", roles=("parent",), call_id="r1", ip="10.0.0.1")
+    ctx = CallerContext(user_id="u", school_id="s", roles=("parent",), call_id="r1", ip="10.0.0.1",
+                        children=("c1", "c2"))
     assert CallerContext.from_context_data(ctx.to_context_data()) == ctx
+    # Not supplied (a system call, an old gateway) stays None: the services then ask identity.
+    assert CallerContext.from_context_data({"user_id": "u", "roles": ["parent"]}).children is None
+    assert CallerContext.from_context_data({"user_id": "u", "children": "c1"}).children is None
