@@ -27,6 +27,20 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "browser: needs Chromium")
 
 
+def pytest_collection_modifyitems(config, items):
+    """DZ_TEST_BACKEND_TESTS_ONLY=1 keeps only the tests that run once per backend (those using
+    ``backend_kind``): scripts/test runs the PostgreSQL half that way beside the full SQLite run,
+    so the backend-independent tests (unit, gateway, browser) run once."""
+    if os.environ.get("DZ_TEST_BACKEND_TESTS_ONLY") != "1":
+        return
+    keep, drop = [], []
+    for item in items:
+        (keep if "backend_kind" in getattr(item, "fixturenames", ()) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend_kind(request):
     return request.param
