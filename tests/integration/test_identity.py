@@ -251,3 +251,29 @@ def test_acc12_incident_is_recorded_for_escalation(cluster, school):
     wait_for(lambda: any(e["action"] == "identity.incident_reported" and e["details"]["incident_id"] == inc["incident_id"]
                          for e in cluster.rpc("identity", "search_audit", school["school"]["id"], {"action": "identity.incident"},
                                               ctx=ctx_of(school["admin"]))), timeout=20, what="incident audited")
+
+
+def test_acc5_password_hashes_are_argon2id_and_older_parameters_are_rehashed_at_login(cluster, school):
+    """Passwords are stored as argon2id with DZIENNIK_ARGON2_* (default OWASP's minimum: t=2,
+    m=19 MiB, p=1); a hash made with other parameters (an older default, a school moved from
+    another system) still verifies and is replaced with the current parameters at the login."""
+    from argon2 import PasswordHasher, extract_parameters
+    account = school["student2"]
+    engine = create_engine(normalise_url(cluster.env["IDENTITY_DATABASE_URL"]))
+    try:
+        with engine.begin() as conn:
+            stored = conn.execute(text("SELECT password_hash FROM accounts WHERE id = :id"), {"id": account["id"]}).scalar()
+            assert stored.startswith("$argon2id$")
+            assert (lambda p: (p.time_cost, p.memory_cost, p.parallelism))(extract_parameters(stored)) == (2, 19456, 1)
+            old = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash(PASSWORD)
+            conn.execute(text("UPDATE accounts SET password_hash = :h WHERE id = :id"), {"h": old, "id": account["id"]})
+        assert login(cluster, account)["token"]
+        with engine.begin() as conn:
+            rehashed = conn.execute(text("SELECT password_hash FROM accounts WHERE id = :id"),
+                                    {"id": account["id"]}).scalar()
+    finally:
+        engine.dispose()
+    assert rehashed != old
+    p = extract_parameters(rehashed)
+    assert (p.time_cost, p.memory_cost, p.parallelism) == (2, 19456, 1)
+    assert PasswordHasher().verify(rehashed, PASSWORD)

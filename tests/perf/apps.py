@@ -90,38 +90,6 @@ def perf_blueprint():
                                {"login": login}).first()
         return jsonify({"account": dict(row._mapping) if row else None})
 
-    @bp.get("/parent-view/<student_id>")
-    def parent_view(student_id):
-        """PROTOTYPE of the proposed fix (docs/performance.md), not a product route: the parent's
-        view in one request. The session is resolved once (not once per request), and the three
-        RPCs go out together on one checked-out proxy (``call_async``) and are awaited together,
-        so the view costs max(latencies) instead of their sum plus two extra session look-ups."""
-        from flask import g, request
-
-        from gateway.auth import authenticate, check_own_or_staff
-        from gateway.rpc import current_context
-
-        authenticate()
-        check_own_or_staff(student_id, "Nie znaleziono ucznia.")
-        year = request.args.get("school_year")
-        date_from, date_to = request.args.get("date_from"), request.args.get("date_to")
-        pool = get_pool()
-        slot = pool.checkout()
-        broken = True
-        try:
-            slot.prepare(current_context(), pool.timeout)
-            grades = slot.service("grades", pool.timeout).student_grades.call_async(
-                student_id, term=None, school_year=year)
-            attendance = slot.service("attendance", pool.timeout).percentages.call_async(
-                "student", student_id, date_from, date_to, None)
-            unread = slot.service("messaging", pool.timeout).unread_count.call_async()
-            out = {"grades": grades.result(), "attendance": attendance.result(), "unread": unread.result()}
-            broken = False
-        finally:
-            pool.checkin(slot, broken)
-        g.setdefault("perf_prototype", True)
-        return jsonify(out)
-
     return bp
 
 

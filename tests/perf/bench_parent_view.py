@@ -1,5 +1,9 @@
-"""The parent's view of a child, as the product serves it today: three API requests a parent's
-page makes (the web pages of grades, attendance and messages call the same RPCs):
+"""The parent's view of a child: the product's one request,
+
+    GET /api/v1/students/<child>/overview?school_year=<year>     (grades, attendance, unread at once)
+
+and, for comparison, the three separate API requests it replaces (the web pages of grades,
+attendance and messages call the same RPCs):
 
     GET /api/v1/students/<child>/grades?school_year=<year>        grades with weighted averages
     GET /api/v1/attendance/percentages?scope=student&id=<child>&date_from=..&date_to=..
@@ -99,16 +103,15 @@ def run(ctx, baselines):
             baseline="noop-rpc", **st, extra={"views_per_s": st["rps"]},
             target="views/s >= 1/2 no-op RPC req/s; p95 < 100 ms",
             met=bool(noop16 and st["rps"] >= noop16 / 2 and st["p95"] < 100))
-    # The proposed fix, prototyped in tests/perf/apps.py (not a product route): the view in one
-    # request, one session look-up, the three RPCs in flight together.
+    # The product's one-request view (GET /api/v1/students/<id>/overview): one session look-up,
+    # the three services asked at once (gateway/rpc.py, RpcPool.invoke_many).
     m = ctx.manifest
-    proto = [("GET", f"/perf/parent-view/{p['children'][0]}?school_year={m['year']}"
-                     f"&date_from={m['year_starts_on']}&date_to={m['year_ends_on']}", ctx.token_of(p["login"]), None)
-             for p in parents]
-    check(ctx, proto[:1])
+    overview = [("GET", f"/api/v1/students/{p['children'][0]}/overview?school_year={m['year']}",
+                 ctx.token_of(p["login"]), None) for p in parents]
+    check(ctx, overview[:1])
     for conns in (16, 64):
-        st = ctx.wrk_or_python(ctx.cluster.gateway_url, proto, conns)
-        row = ctx.add(bench="parent's view", variant="PROTOTYPE fix: one request, RPCs in parallel",
+        st = ctx.wrk_or_python(ctx.cluster.gateway_url, overview, conns)
+        row = ctx.add(bench="parent's view", variant="one request: GET /students/<id>/overview",
                       clients=conns, baseline="noop-rpc", **st, extra={"views_per_s": st["rps"]})
         if conns == 16:
             row["target"] = "views/s >= 1/2 no-op RPC req/s; p95 < 100 ms"
