@@ -31,6 +31,6 @@ def api_blueprint(name, import_name, description):
 
 
 def register_api(api):
-    from . import accounts, attendance, auth, classes, grades, messages, scheduling, schools, students
-    for module in (auth, schools, accounts, classes, students, messages, grades, attendance, scheduling):
+    from . import accounts, archive, attendance, auth, classes, grades, messages, scheduling, schools, students
+    for module in (auth, schools, accounts, classes, students, messages, grades, attendance, scheduling, archive):
         api.register_blueprint(module.bp)

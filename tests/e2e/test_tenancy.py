@@ -98,6 +98,8 @@ def world(system):
     b["scheduling"] = scheduling_records(system, b)   # year_id, term_id, lesson_id, trip_id, ... (issue 4)
     from tests.e2e.test_attendance_api import school_b_attendance
     b["attendance"] = school_b_attendance(system, b)   # entry_id, e_justification_id (issue 6)
+    from tests.e2e.test_archive_api import archive_records
+    b["archive"] = archive_records(system, b)   # archive_id, copy_id (issue 8)
     wait_for(lambda: system.rpc("identity", "get_student_file", b["student"]["id"])["notes"], timeout=30,
              what="school B's note filed")
     return {"a": a, "b": b}
@@ -122,12 +124,12 @@ def school_b_ids(b):
     return {"school_id": b["school"]["id"], "account_id": b["teacher"]["id"], "class_id": b["class"]["id"],
             "student_id": b["student"]["id"], "message_id": b["message"]["id"], "parent_id": b["parent"]["id"],
             **b.get("grades", {}), **b.get("messaging", {}), **b.get("scheduling", {}),
-            **b.get("attendance", {})}
+            **b.get("attendance", {}), **b.get("archive", {})}
 
 
 # Path parameters that are not ids of a school's records: a route with only these is not
 # id-based and is refused by role (403) instead.
-NOT_IDS = {"kind": "students", "role": "teacher", "queue": "identity"}
+NOT_IDS = {"kind": "students", "role": "teacher", "queue": "identity", "file_name": "manifest.json"}
 QUERY_SAMPLES = {"school_year": "2025/2026"}
 
 
