@@ -8,12 +8,17 @@ broker's queues, and dead-lettered events with inspect and replay.
   ``instance``) plus this gateway process; scrape any gateway replica.
 - ``/api/v1/ops/...`` (association administrator only): instances, queues (RabbitMQ
   management API when enabled; the answer says so when it is not), dead letters, replay.
+  Each instance carries ``totals`` (RPC calls, handled events, errors since it started) and
+  ``rates`` (per second over the last ``RATE_WINDOW`` seconds of heartbeats, ``None`` until two
+  heartbeats arrived); ``?summary=1`` leaves out the per-method ``calls`` and ``latency``
+  (the operations page refreshes with it, gateway/web/operations.py).
 """
 import json
 import logging
 import os
 import threading
 import time
+from collections import deque
 from urllib.parse import quote, unquote, urlparse
 
 import requests
@@ -32,12 +37,30 @@ log = logging.getLogger("gateway.ops")
 
 STALE_AFTER = 3.0      # heartbeat intervals without a beat: the instance is down
 FORGET_AFTER = 600.0   # seconds: a dead instance drops off the list
+RATE_WINDOW = 30.0     # seconds of heartbeats the rates are computed over
+
+
+def call_totals(beat):
+    """``{rpc, event, errors, expected_errors}`` since the instance started, from its counters:
+    ``rpc`` and ``event`` count every call of that kind; ``errors`` the unexpected failures only
+    (a typed error such as NotFound or Invalid is an ``expected_error``: an answer, not a fault)."""
+    totals = {"rpc": 0, "event": 0, "errors": 0, "expected_errors": 0}
+    for c in beat.get("calls") or ():
+        count = c.get("count") or 0
+        if c.get("kind") in ("rpc", "event"):
+            totals[c["kind"]] += count
+        if c.get("outcome") == "error":
+            totals["errors"] += count
+        elif c.get("outcome") == "expected_error":
+            totals["expected_errors"] += count
+    return totals
 
 
 class HeartbeatCollector:
     def __init__(self, amqp_uri):
         self.amqp_uri = amqp_uri
         self.instances = {}
+        self.history = {}      # instance -> deque of (sent at, totals), the last RATE_WINDOW s
         self.lock = threading.Lock()
         self.pid = None
         self.thread = None
@@ -49,6 +72,7 @@ class HeartbeatCollector:
             return
         self.pid = os.getpid()
         self.instances = {}
+        self.history = {}
         self.started_at = time.time()
         self.thread = threading.Thread(target=self._run, name="heartbeats", daemon=True)
         self.thread.start()
@@ -57,8 +81,29 @@ class HeartbeatCollector:
         message.ack()
         if isinstance(body, dict) and body.get("instance"):
             body["received_at"] = time.time()
+            sent_at = body.get("at") if isinstance(body.get("at"), (int, float)) else body["received_at"]
+            totals = call_totals(body)
             with self.lock:
                 self.instances[body["instance"]] = body
+                points = self.history.setdefault(body["instance"], deque())
+                points.append((sent_at, totals))
+                while len(points) > 2 and points[1][0] <= sent_at - RATE_WINDOW:
+                    points.popleft()
+
+    def _rates(self, instance):
+        """Calls per second between the oldest and the newest heartbeat of the window."""
+        points = self.history.get(instance)
+        if not points or len(points) < 2:
+            return None
+        (t0, first), (t1, last) = points[0], points[-1]
+        span = t1 - t0
+        if span <= 0:
+            return None
+
+        def per_s(key):
+            return round(max(0, last[key] - first[key]) / span, 3)
+        return {"window_s": round(span, 1), "rpc_per_s": per_s("rpc"), "event_per_s": per_s("event"),
+                "error_per_s": per_s("errors")}
 
     def _run(self):
         while True:
@@ -79,12 +124,15 @@ class HeartbeatCollector:
                 time.sleep(2.0)
 
     def snapshot(self, wait=True):
-        """Instances with their state; on a fresh process wait one heartbeat interval."""
+        """Instances with their state; on a fresh process wait one heartbeat interval (plus a
+        second), so that every running instance has been heard from."""
         self.ensure_started()
         interval = float(config.get("DZIENNIK_HEARTBEAT_SECONDS"))
         if wait:
+            # Every instance beats once per interval: until one interval has passed since this
+            # process started listening, the list would be incomplete (some services missing).
             deadline = self.started_at + interval + 1.0
-            while time.time() < deadline and not self.instances:
+            while time.time() < deadline:
                 time.sleep(0.1)
         now = time.time()
         out = []
@@ -93,9 +141,11 @@ class HeartbeatCollector:
                 age = now - beat["received_at"]
                 if age > FORGET_AFTER:
                     del self.instances[key]
+                    self.history.pop(key, None)
                     continue
                 out.append({**beat, "age_s": round(age, 1),
-                            "alive": age <= STALE_AFTER * float(beat.get("interval_s") or interval)})
+                            "alive": age <= STALE_AFTER * float(beat.get("interval_s") or interval),
+                            "totals": call_totals(beat), "rates": self._rates(key)})
         return sorted(out, key=lambda b: (b["service"], b["instance"]))
 
 
@@ -281,8 +331,12 @@ ops_api = api_blueprint("ops", __name__, "Operacje: instancje usług, kolejki, z
 @ops_api.route("/ops/instances", methods=["GET"])
 @requires(ASSOCIATION_ADMIN)
 def ops_instances():
-    """Instancje usług z ostatnim sygnałem życia, liczbą wywołań, błędami i zaległościami (OPS-4)"""
-    return {"instances": collector().snapshot()}
+    """Instancje usług z ostatnim sygnałem życia, liczbą wywołań, błędami i zaległościami (OPS-4);
+    ``?summary=1``: bez liczników i histogramów poszczególnych metod"""
+    instances = collector().snapshot()
+    if request.args.get("summary") in ("1", "true"):
+        instances = [{k: v for k, v in i.items() if k not in ("calls", "latency")} for i in instances]
+    return {"instances": instances}
 
 
 @ops_api.route("/ops/queues", methods=["GET"])

@@ -24,7 +24,7 @@ __all__ = ["register_web", "PAGE_MODULES", "web_blueprint", "Form", "csrf_token"
            "ROLE_LABELS", "CSP"]
 
 # gateway/web/<name>.py modules, each with a ``bp`` made by ``web_blueprint``.
-PAGE_MODULES = ("identity", "grades", "messaging", "scheduling", "attendance")
+PAGE_MODULES = ("identity", "grades", "messaging", "scheduling", "attendance", "operations", "archive")
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 SITE_NAME = "Dziennik elektroniczny"

@@ -19,7 +19,7 @@ DIRECTOR_NAV = ["Statystyki logowań", "Dane uczniów", "Braki w danych", "Oceny
                 "Statystyki frekwencji"]
 # role -> the main menu it sees, exactly (ACC-3)
 NAVIGATION = {
-    "association_admin": ["Szkoły"],
+    "association_admin": ["Szkoły", "Panel operacyjny"],   # the dashboard: tests/browser/test_operations_pages.py
     "school_admin": ADMIN_NAV,
     "deputy_admin": ADMIN_NAV,
     "director": DIRECTOR_NAV,
@@ -36,6 +36,7 @@ NAVIGATION = {
 # administrators and directors may also open the student data pages and the student files).
 PAGES = {
     "Szkoły": ("/szkoly", set()),
+    "Panel operacyjny": ("/operacje", set()),
     "Konta": ("/konta", {"school_admin", "deputy_admin"}),
     "Zablokowane konta": ("/konta/zablokowane", {"school_admin", "deputy_admin"}),
     "Kody aktywacyjne": ("/kody-aktywacyjne", {"school_admin", "deputy_admin"}),
@@ -80,6 +81,20 @@ PAGES.update({
     "Wycieczki": ("/wycieczki", _SCHOOL_MEMBERS - {"parent", "student"}),
     "Kompletność danych": ("/kompletnosc", {"school_admin", "deputy_admin", "director", "vice_director", "secretary",
                                             "class_teacher"}),
+})
+# Archive (issue 8): its entries follow scheduling's (order 80-83 in gateway/web/archive.py), before
+# messaging's. The archive service does not run here: only the page that needs no archive call
+# (Annexes 4-6) is opened by address; tests/browser/test_archive_pages.py opens the others.
+_ARCHIVE_ALL = ["Archiwum", "Rejestr kopii", "Udostępnianie danych", "Załączniki 4–6"]
+for _role, _labels in {
+        "school_admin": _ARCHIVE_ALL, "deputy_admin": _ARCHIVE_ALL, "director": _ARCHIVE_ALL,
+        "vice_director": ["Rejestr kopii", "Udostępnianie danych", "Załączniki 4–6"],
+        "class_teacher": ["Załączniki 4–6"],
+        "secretary": ["Rejestr kopii", "Załączniki 4–6"]}.items():
+    NAVIGATION[_role] = NAVIGATION[_role] + _labels
+PAGES.update({
+    "Załączniki 4–6": ("/zalaczniki-procedury", {"school_admin", "deputy_admin", "director", "vice_director",
+                                                 "class_teacher", "secretary"}),
 })
 # Messaging (issue 7): its entries come last in every menu (order 90+ in gateway/web/messaging.py).
 _MAILBOX_ROLES = {"school_admin", "deputy_admin", "director", "vice_director", "teacher", "class_teacher", "secretary",

@@ -302,6 +302,35 @@ def test_kustomize_builds():
     assert kinds.count("Deployment") == len(SERVICES) + 1
 
 
+def test_k8s_backs_up_every_database_on_a_schedule():
+    """OPS-3: the CronJob runs services/backup.py onto a volume of its own, one Job at a time,
+    with the URL of every service's database (docs/operations.md, "Backups")."""
+    from services.backup import parse_args
+    cron = k8s_kind("CronJob")["database-backup"]
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid" and len(cron["spec"]["schedule"].split()) == 5
+    job = cron["spec"]["jobTemplate"]["spec"]
+    assert job["activeDeadlineSeconds"] > 0
+    pod = job["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    (c,) = pod["containers"]
+    assert c["image"] == "dziennik" and "dziennik" in {i["name"] for i in yaml.safe_load(
+        (K8S / "kustomization.yaml").read_text()).get("images", [])}
+    assert c["command"][:4] == ["python", "-m", "services.backup", "all"]
+    args = parse_args(c["command"][3:])
+    assert args.out and args.keep_days and args.keep_days > 0
+    mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    claim = volumes[mounts[args.out]]["persistentVolumeClaim"]["claimName"]
+    assert claim in k8s_kind("PersistentVolumeClaim")
+    db_vars = sorted(e["name"] for e in c["env"] if e["name"].endswith("_DATABASE_URL"))
+    assert db_vars == sorted(f"{name.upper()}_DATABASE_URL" for name in SERVICES)
+    secrets = {name: set(s.get("stringData") or {}) for name, s in k8s_kind("Secret").items()}
+    for e in c["env"]:
+        ref = e["valueFrom"]["secretKeyRef"]
+        assert ref["key"] in secrets[ref["name"]], ref
+    assert [s["configMapRef"]["name"] for s in c["envFrom"]] == ["dziennik-config"]
+
+
 # ---- configuration: names, secrets, databases ---------------------------------------------
 
 def test_every_platform_env_var_in_the_manifests_is_a_known_setting():
