@@ -4,13 +4,15 @@ attendance, unread messages: three services asked at once)."""
 from marshmallow import Schema, fields
 
 from .. import rpc
-from ..auth import PARENT, STAFF_EDITING_STUDENTS, STUDENT, TEACHERS, check_own_or_staff, requires, school_scoped
+from ..auth import STAFF_EDITING_STUDENTS, TEACHERS, check_own_or_staff, requires, school_scoped
 from ..schemas import (PDF, DataReportOut, IncompleteOut, IncompleteQuery, ProfileIn, ProfileOut,
                        StudentFileOut)
 from . import api_blueprint
 from .accounts import file_name, pdf_response
 from .attendance import school_today
 from .attendance_schemas import AttPercentagesOut
+from .grades import STUDENT_GRADE_READERS
+from .grades import STUDENT_GRADE_READERS
 from .grades_schemas import GradeYearQuery, StudentGradesOut
 from .messaging_schemas import UnreadOut
 
@@ -109,15 +111,15 @@ def school_year_dates(school_year):
 
 
 @bp.route("/students/<student_id>/overview", methods=["GET"])
-@requires(PARENT, STUDENT)
+@requires(*STUDENT_GRADE_READERS)
 @bp.arguments(GradeYearQuery, location="query")
 @bp.response(200, OverviewOut)
 def overview(query, student_id):
     """Widok dziecka dla rodzica: oceny ze średnimi, frekwencja w roku szkolnym, nieprzeczytane wiadomości
 
     Jedno żądanie zamiast trzech (GRD-7, GRD-8, ATT-5, MSG-2): trzy usługi pytane naraz.
-    Rodzic – tylko własne dzieci, uczeń – tylko siebie; ocen końcowych przed zatwierdzeniem nie
-    ma (GRD-3)."""
+    Rodzic – tylko własne dzieci, uczeń – tylko siebie, ocen końcowych przed zatwierdzeniem nie
+    ma (GRD-3); pracownicy jak przy ocenach ucznia. `unread` to wiadomości zalogowanego."""
     check_own_or_staff(student_id, NOT_FOUND)
     year = query["school_year"] or school_year_of(school_today())
     date_from, date_to = school_year_dates(year)
@@ -127,3 +129,25 @@ def overview(query, student_id):
         ("messaging", "unread_count", (), {}))
     return {"student_id": student_id, "school_year": year, "date_from": date_from, "date_to": date_to,
             "grades": grades, "attendance": attendance, "unread": unread}
+
+
+@bp.route("/students/<student_id>/overview.pdf", methods=["GET"])
+@requires(*STUDENT_GRADE_READERS)
+@bp.arguments(GradeYearQuery, location="query")
+@bp.response(200, PDF, content_type="application/pdf",
+             description="Oceny, frekwencja i uwagi ucznia – wydruk widoku rodzica (PDF).")
+def overview_pdf(query, student_id):
+    """Widok dziecka dla rodzica – wydruk PDF (ARC-3, procedura IX.4)
+
+    Papierowa kopia tego, co widzi rodzic: oceny cząstkowe ze średnimi, zatwierdzone oceny
+    okresowe, roczne i zachowania, frekwencja w roku szkolnym, uwagi. Rodzic – tylko własne
+    dzieci, uczeń – siebie; pracownicy jak przy ocenach ucznia (nauczyciel – przedmioty, których
+    uczy). Wydruk jest zapisywany w rejestrze kopii (ARC-2)."""
+    check_own_or_staff(student_id, NOT_FOUND)
+    result = rpc.call("archive", "child_view_pdf", student_id, school_year=query["school_year"])
+    return pdf_response(result["pdf_base64"], overview_file_name(result))
+
+
+def overview_file_name(result):
+    """"widok-ucznia-łucja-żółkiewska-2025-2026.pdf" (the web page's download uses it too)."""
+    return file_name("widok ucznia", result["first_name"], result["last_name"], result["school_year"].replace("/", "-"))
