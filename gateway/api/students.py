@@ -12,7 +12,6 @@ from .accounts import file_name, pdf_response
 from .attendance import school_today
 from .attendance_schemas import AttPercentagesOut
 from .grades import STUDENT_GRADE_READERS
-from .grades import STUDENT_GRADE_READERS
 from .grades_schemas import GradeYearQuery, StudentGradesOut
 from .messaging_schemas import UnreadOut
 

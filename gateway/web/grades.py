@@ -24,6 +24,7 @@ from services.common.errors import Forbidden, Invalid, NotFound, RegisterError
 from .. import rpc
 from ..api.accounts import pdf_response
 from ..api.grades import at_risk_file_name, grade_sheet_file_name
+from ..api.students import overview_file_name
 from ..auth import (ADMINS, ASSOCIATION_ADMIN, DIRECTORS, INSPECTOR, PARENT, STUDENT, TEACHERS,
                     check_own_or_staff, user_roles)
 from .base import Form, current_school, requires_page, school_args, web_blueprint
@@ -597,6 +598,15 @@ def student(student_id):
     return render_template("grades/student.html", data=data, account=account, entries=entries, own=own,
                            kinds=KIND_LABELS, kind_headers=KIND_HEADERS, final_label=final_label, fmt=_fmt,
                            term_options=TERM_OPTIONS, term=term)
+
+
+@bp.route("/uczniowie/<student_id>/oceny.pdf")
+def student_pdf(student_id):
+    """ARC-3 (procedure IX.4): the paper copy of the parent's view of a child (grades, accepted
+    finals, attendance, notes), made by archive with the caller's own rights."""
+    check_own_or_staff(student_id, "Nie znaleziono ucznia.")
+    result = rpc.call("archive", "child_view_pdf", student_id)
+    return pdf_response(result["pdf_base64"], overview_file_name(result))
 
 
 @bp.route("/moje-oceny")

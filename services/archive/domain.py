@@ -181,3 +181,83 @@ def copy_receipt_lines(copy):
     if copy.get("carrier"):
         lines.append(("Nośnik", copy["carrier"]))
     return lines
+
+
+# ---------------------------------------------------------------------------- the parent's view on paper (ARC-3)
+# Procedure IX.4: on a parent's request the school hands over paper printouts of what the parent's
+# account shows. The printout is a printout of personal data, so it goes to the register of
+# copies (ARC-2, XII.2) with this purpose.
+CHILD_VIEW_PURPOSE = "wydruk dla rodzica"
+FINAL_KINDS = ("predicted_midyear", "midyear", "predicted_annual", "annual")
+FINAL_KIND_LABELS = {"predicted_midyear": "przewidywana śródroczna", "midyear": "śródroczna",
+                     "predicted_annual": "przewidywana roczna", "annual": "roczna"}
+GRADE_NAMES = {1: "niedostateczny", 2: "dopuszczający", 3: "dostateczny", 4: "dobry", 5: "bardzo dobry",
+               6: "celujący"}
+FINAL_SPECIAL = {"nkl": "nieklasyfikowany", "zw": "zwolniony"}
+NOTE_KINDS = {"positive": "pozytywna", "negative": "negatywna", "neutral": "neutralna"}
+# Attendance kinds in the order of the parent's page, with their Polish labels.
+ATTENDANCE_KINDS = (("present", "obecności"), ("absent", "nieobecności nieusprawiedliwione"),
+                    ("excused", "nieobecności usprawiedliwione"), ("late", "spóźnienia"),
+                    ("released", "zwolnienia"), ("school_reasons", "nieobecności z przyczyn szkolnych"))
+
+
+def school_year_of(day):
+    """"2025/2026" for any day from 1 September 2025 to 31 August 2026 (as grades counts)."""
+    start = day.year if day.month >= 9 else day.year - 1
+    return f"{start}/{start + 1}"
+
+
+def school_year_dates(name):
+    """(1 September, 31 August) of a school year "2025/2026": the range of its attendance."""
+    start = int(str(name).split("/")[0])
+    return dt.date(start, 9, 1), dt.date(start + 1, 8, 31)
+
+
+def final_label(value, behaviour=False):
+    """"bardzo dobry (5)"; "nieklasyfikowany"; a behaviour grade as it is ("wzorowe")."""
+    if value is None:
+        return "—"
+    if behaviour:
+        return str(value)
+    if value in FINAL_SPECIAL:
+        return FINAL_SPECIAL[value]
+    try:
+        return f"{GRADE_NAMES[int(value)]} ({value})"
+    except (TypeError, ValueError, KeyError):
+        return str(value)
+
+
+def accepted_finals(finals, behaviour=False):
+    """The final grades a parent sees (GRD-3: only accepted ones), in the order of the year:
+    ``[(label, value label)]`` from grades' ``{kind: final or None}``. Whoever prints, the paper
+    copy of the parent's view never shows a grade before its acceptance."""
+    out = []
+    for kind in FINAL_KINDS:
+        f = (finals or {}).get(kind)
+        if f and f.get("accepted"):
+            out.append((FINAL_KIND_LABELS[kind], final_label(f.get("value"), behaviour)))
+    return out
+
+
+def fmt_number(value, digits=2):
+    """4.4583 → "4,46"; None → "—" (Polish decimal comma)."""
+    if value is None:
+        return "—"
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
+def fmt_percent(value):
+    return "—" if value is None else f"{fmt_number(value, 1)}%"
+
+
+def in_year(timestamp, starts_on, ends_on, tz=None):
+    """Whether an ISO timestamp (a note's ``issued_at``) falls within the school year's days
+    (in the school's time zone when ``tz`` is given)."""
+    if not timestamp:
+        return False
+    moment = dt.datetime.fromisoformat(str(timestamp))
+    if tz is not None:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.astimezone(tz)
+    return starts_on <= moment.date() <= ends_on

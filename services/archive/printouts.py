@@ -1,7 +1,8 @@
 """archive's printouts (PDF with Polish characters, services/common/pdf.py): the receipt of a copy
 for the recipient's signature (ARC-2, XII.2), the procedure's Annexes 4-6 (acknowledgement of
-the procedure by parents, students and teachers; ARC-4) and the summary of a student's data
-disclosed to an authorised body (ARC-6)."""
+the procedure by parents, students and teachers; ARC-4), the summary of a student's data
+disclosed to an authorised body (ARC-6) and the paper copy of what a parent sees for a child
+(ARC-3, procedure IX.4)."""
 from reportlab.lib.styles import ParagraphStyle
 
 from services.common.pdf import Paragraph, Spacer, grid, mm, render, styles
@@ -100,3 +101,103 @@ def disclosure_summary(school_name, disclosure, student, sections):
     story += [Spacer(1, 10 * mm),
               grid([["Data i podpis wydającego", "Data i podpis odbiorcy"], ["\n\n\n", "\n\n\n"]], (90, 90))]
     return render("Udostępnienie danych ucznia", story)
+
+
+def child_view(school_name, view):
+    """The paper copy of the parent's view of a child in a school year (ARC-3, procedure IX.4):
+    the partial grades per subject with the weighted averages, the accepted final and behaviour
+    grades, the attendance percentage with its counts, and the notes (UWAGA) of the year.
+
+    ``view``: {student, class_name, school_year, printed_at, printed_by, subjects: [{name,
+    grades: [{value, corrected}], average_term1, average_term2, average_year, finals: [(label,
+    value)]}], overall_average, behaviour: [(label, value)], attendance: {percent, recorded,
+    present, absent, by_kind, subjects: [{name, percent, recorded}]}, notes: [{date, kind,
+    category, subject, body, author}]}."""
+    st = styles()
+    head = ParagraphStyle("head", parent=st["body"], fontName="DejaVu-Bold", fontSize=8, leading=10)
+    cell = ParagraphStyle("cell", parent=st["body"], fontSize=9, leading=11)
+    small = ParagraphStyle("cellsmall", parent=st["body"], fontSize=8, leading=10)
+    fmt = domain.fmt_number
+    story = [Paragraph(_esc(school_name), st["small"]),
+             Paragraph("Oceny, frekwencja i uwagi ucznia – wydruk widoku rodzica", st["title"])]
+    label = ParagraphStyle("label", parent=st["body"], fontName="DejaVu-Bold", fontSize=9, leading=11)
+    facts = [[Paragraph("Uczeń", label), Paragraph(_esc(view["student"]), cell),
+              Paragraph("Klasa", label), Paragraph(_esc(view.get("class_name") or "—"), cell)],
+             [Paragraph("Rok szkolny", label), Paragraph(_esc(view["school_year"]), cell),
+              Paragraph("Data wydruku", label), Paragraph(_esc(view["printed_at"]), cell)]]
+    if view.get("printed_by"):
+        facts.append([Paragraph("Wydrukował(a)", label), Paragraph(_esc(view["printed_by"]), cell), "", ""])
+    story += [grid(facts, (34, 71, 30, 45), header=False), Spacer(1, 4 * mm)]
+
+    story.append(Paragraph("Oceny", st["h2"]))
+    if view["subjects"]:
+        rows = [[Paragraph(h, head) for h in ("Przedmiot", "Oceny cząstkowe", "Średnia I okresu",
+                                              "Średnia II okresu", "Średnia roczna",
+                                              "Oceny okresowe i roczne")]]
+        corrected = False
+        for s in view["subjects"]:
+            values = []
+            for g in s["grades"]:
+                values.append(_esc(g["value"]) + ("*" if g.get("corrected") else ""))
+                corrected = corrected or bool(g.get("corrected"))
+            finals = "<br/>".join(f"{_esc(label)}: <b>{_esc(value)}</b>" for label, value in s["finals"])
+            rows.append([Paragraph(_esc(s["name"]), cell), Paragraph(" ".join(values) or "—", cell),
+                         fmt(s.get("average_term1")), fmt(s.get("average_term2")),
+                         Paragraph(f"<b>{fmt(s.get('average_year'))}</b>", cell), Paragraph(finals or "—", small)])
+        story.append(grid(rows, (36, 52, 17, 17, 17, 41)))
+        story.append(Spacer(1, 2 * mm))
+        story.append(Paragraph(f"Średnia ze wszystkich przedmiotów: <b>{fmt(view.get('overall_average'))}</b>.",
+                               st["body"]))
+        note = ("Średnia ważona: suma (ocena × waga) podzielona przez sumę wag; symbole (np. np, bz) i oceny "
+                "oznaczone jako nieliczone nie wchodzą do średniej. Oceny śródroczne i roczne (także "
+                "przewidywane) podano po ich zatwierdzeniu.")
+        if corrected:
+            note += " * ocena poprawiona."
+        story.append(Paragraph(note, st["small"]))
+    else:
+        story.append(Paragraph("Brak ocen w tym roku szkolnym.", st["body"]))
+    story.append(Spacer(1, 3 * mm))
+    story.append(Paragraph("Zachowanie", st["h2"]))
+    if view["behaviour"]:
+        story.append(Paragraph("; ".join(f"ocena {_esc(label)}: <b>{_esc(value)}</b>"
+                                         for label, value in view["behaviour"]), st["body"]))
+    else:
+        story.append(Paragraph("Brak zatwierdzonej oceny zachowania.", st["body"]))
+    story.append(Spacer(1, 4 * mm))
+
+    att = view["attendance"]
+    story.append(Paragraph("Frekwencja", st["h2"]))
+    story.append(Paragraph(f"Frekwencja w roku szkolnym: <b>{domain.fmt_percent(att.get('percent'))}</b> "
+                           f"(lekcje z wpisem: {att.get('recorded', 0)}).", st["body"]))
+    kinds = att.get("by_kind") or {}
+    pairs = [(Paragraph(_esc(label), cell), str(kinds.get(kind, 0))) for kind, label in domain.ATTENDANCE_KINDS]
+    counts = [[x for pair in pairs[i:i + 3] for x in pair] for i in range(0, len(pairs), 3)]
+    story += [Spacer(1, 2 * mm), grid(counts, (45, 15) * 3, header=False)]
+    if att.get("subjects"):
+        table = [["Przedmiot", "Lekcje z wpisem", "Frekwencja"]]
+        table += [[Paragraph(_esc(s["name"]), cell), str(s["recorded"]), domain.fmt_percent(s["percent"])]
+                  for s in att["subjects"]]
+        story += [Spacer(1, 2 * mm), grid(table, (100, 40, 40))]
+    story.append(Paragraph("Frekwencja = obecności / (obecności + nieobecności) × 100% według kategorii "
+                           "ustalonych przez szkołę.", st["small"]))
+    story.append(Spacer(1, 4 * mm))
+
+    story.append(Paragraph("Uwagi", st["h2"]))
+    if view["notes"]:
+        table = [[Paragraph(h, head) for h in ("Data", "Rodzaj", "Treść", "Wpisał(a)")]]
+        for n in view["notes"]:
+            text = _esc(n.get("body"))
+            if n.get("subject"):
+                text = f"<b>{_esc(n['subject'])}</b><br/>{text}"
+            table.append([n["date"], Paragraph(_esc(" · ".join(x for x in (n.get("kind"), n.get("category")) if x)),
+                                               small),
+                          Paragraph(text, cell), Paragraph(_esc(n.get("author") or "—"), small)])
+        story.append(grid(table, (22, 33, 90, 35)))
+    else:
+        story.append(Paragraph("Brak uwag w tym roku szkolnym.", st["body"]))
+    story += [Spacer(1, 6 * mm),
+              Paragraph("Wydruk zawiera te same dane, które rodzic (opiekun prawny) widzi na swoim koncie w "
+                        "dzienniku elektronicznym (procedura, rozdział IX pkt 4). Wydruk danych osobowych: "
+                        "przechowywać w sposób uniemożliwiający zniszczenie lub kradzież, a niepotrzebny "
+                        "zniszczyć (rozdział XII pkt 1 i 4).", st["small"])]
+    return render("Oceny, frekwencja i uwagi ucznia", story)

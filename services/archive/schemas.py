@@ -76,3 +76,12 @@ class AcknowledgementIn(_Strip):
     kind = fields.String(required=True, validate=validate.OneOf(list(domain.ANNEXES)))
     class_id = _text(36, load_default=None, allow_none=True)
     school_year = _text(40, required=True)
+
+
+class ChildViewIn(_Strip):
+    """The paper copy of the parent's view (ARC-3): a student and a school year ("2025/2026";
+    default: the current one)."""
+    student_id = _text(36, required=True)
+    school_year = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Regexp(r"^\d{4}/\d{4}$",
+                                                         error="Rok szkolny w postaci RRRR/RRRR, np. 2025/2026."))

@@ -2,6 +2,7 @@
 applies the rule from ``domain`` and stores; the yearly archive itself is written by the
 background runner (``dependencies.ArchiveRunner`` → ``jobs.run``), never in an RPC worker."""
 import base64
+import hashlib
 import json
 import os
 import shutil
@@ -17,15 +18,15 @@ from sqlalchemy.exc import IntegrityError
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound, RegisterError
 from services.common.handlers import idempotent, subscribe
 from services.common.models import utcnow
-from services.common.rpc import SystemRpc
+from services.common.rpc import ServiceRpc, SystemRpc
 from services.common.service import PlatformService, typed_rpc
 from services.common.validation import load
 
 from . import domain, jobs, printouts, signing, xmlarchive
 from .dependencies import ArchiveRunner, Files
 from .models import Archive, CopyRecord, DatabaseCopy, Destruction, Disclosure, SchoolCertificate
-from .schemas import (AcknowledgementIn, CertificateIn, CopiesQuery, CopyIn, DestroyIn, DisclosureIn,
-                      DownloadIn, StartIn, VerifyIn)
+from .schemas import (AcknowledgementIn, CertificateIn, ChildViewIn, CopiesQuery, CopyIn, DestroyIn,
+                      DisclosureIn, DownloadIn, StartIn, VerifyIn)
 
 SCHOOL_TZ = ZoneInfo("Europe/Warsaw")
 CHUNK = 1 << 20
@@ -61,6 +62,12 @@ class ArchiveService(PlatformService):
     grades = SystemRpc("grades")
     attendance = SystemRpc("attendance")
     messaging = SystemRpc("messaging")
+    # The same services asked with the caller's own context (the user's roles, school and children
+    # travel along): a printout of what a person may see is made of what they are answered
+    # (ARC-3), never of what the system would be.
+    grades_as_caller = ServiceRpc("grades")
+    attendance_as_caller = ServiceRpc("attendance")
+    identity_as_caller = ServiceRpc("identity")
     runner = ArchiveRunner()
     files = Files()
 
@@ -691,6 +698,85 @@ class ArchiveService(PlatformService):
                         rows.append({"student": name(st), "parent": name(p) if p else ""})
         pdf = printouts.acknowledgement_list(data["kind"], school["name"], class_name, data["school_year"], rows)
         return {"rows": len(rows), "pdf_base64": base64.b64encode(pdf).decode()}
+
+    # ======================================================================== the parent's view on paper (ARC-3)
+
+    @typed_rpc
+    def child_view_pdf(self, student_id, school_year=None):
+        """A paper copy of what a parent sees for a child (ARC-3, procedure IX.4): the school, the
+        student, the date of printing, the partial grades per subject with weighted averages, the
+        accepted final and behaviour grades, the attendance percentage of the school year (1
+        September to 31 August) and the notes (UWAGA) of the year; a PDF as base64. grades,
+        attendance and identity are asked with the caller's own context, so the printout holds
+        what the caller may see: a parent the own children (another child is not found), a student
+        the own data, a teacher the subjects taught (none: refused), the class teacher, directors,
+        administrators and the inspector everything. Final grades are printed only once accepted
+        (GRD-3), whoever prints. Recorded in the register of copies as a printout of personal data
+        for the parent (ARC-2, XII.2)."""
+        c = self.caller
+        c.require_authenticated()
+        q = load(ChildViewIn, {"student_id": student_id, "school_year": school_year})
+        year = q["school_year"] or domain.school_year_of(today())
+        starts, ends = domain.school_year_dates(year)
+        # grades first: it decides whether the caller may see this student at all (NotFound for
+        # another family's child or another school's student, Forbidden for a teacher who does
+        # not teach the student).
+        grades = self.grades_as_caller.student_grades(q["student_id"], term=None, school_year=year)
+        attendance = self.attendance_as_caller.percentages("student", q["student_id"], starts.isoformat(),
+                                                           ends.isoformat())
+        student_file = self.identity_as_caller.get_student_file(q["student_id"])
+        school = self._school(grades["school_id"])
+        # Names only (the caller has been answered already): subjects and the class, as the system.
+        subjects = {x["id"]: x["name"] for x in self.scheduling.list_subjects(school["id"])}
+        class_name = None
+        if grades.get("class_id"):
+            try:
+                class_name = self.scheduling.get_class(grades["class_id"])["name"]
+            except NotFound:
+                pass
+        student = student_file["student"]
+        student_name = f"{student['first_name']} {student['last_name']}"
+        printed_by = self._person(c.user_id)
+        view = {
+            "student": student_name, "class_name": class_name, "school_year": year,
+            "printed_at": _local(utcnow()), "printed_by": printed_by,
+            "subjects": sorted(({
+                "name": subjects.get(s["subject_id"], "?"),
+                "grades": [{"value": g["value"], "corrected": g.get("corrected")} for g in s["grades"]],
+                "average_term1": s.get("average_term1"), "average_term2": s.get("average_term2"),
+                "average_year": s.get("average_year"), "finals": domain.accepted_finals(s.get("finals"))}
+                for s in grades["subjects"]), key=lambda e: domain.polish_key(e["name"])),
+            "overall_average": grades.get("overall_average"),
+            "behaviour": domain.accepted_finals(grades.get("behaviour"), behaviour=True),
+            "attendance": {**{k: attendance.get(k) for k in ("percent", "recorded", "present", "absent")},
+                           "by_kind": attendance.get("by_kind") or {},
+                           "subjects": sorted(({"name": subjects.get(b.get("subject_id"), "?"),
+                                                "percent": b.get("percent"), "recorded": b.get("recorded", 0)}
+                                               for b in attendance.get("breakdown") or []),
+                                              key=lambda e: domain.polish_key(e["name"]))},
+            "notes": [{"date": _local(datetime.fromisoformat(n["issued_at"]))[:10],
+                       "kind": domain.NOTE_KINDS.get(n.get("kind"), n.get("kind")), "category": n.get("category"),
+                       "subject": n.get("subject"), "body": n.get("body"), "author": n.get("author_name")}
+                      for n in student_file.get("notes") or []
+                      if domain.in_year(n.get("issued_at"), starts, ends, SCHOOL_TZ)],
+        }
+        pdf = printouts.child_view(school["name"], view)
+        filename = f"widok-ucznia-{domain.slug(student_name)}-{domain.slug(year)}.pdf"
+        if grades.get("family_view"):
+            recipient = printed_by or student_name           # the parent (or the student) who printed it
+        else:
+            parents = [f"{p['first_name']} {p['last_name']}" for p in self.identity.guardians_of(student["id"])]
+            recipient = ("rodzic (opiekun prawny): " + ", ".join(parents)) if parents else \
+                "rodzic (opiekun prawny) ucznia"
+        copy = self._add_copy(
+            school["id"], kind="printout", recipient=recipient[:200], purpose=domain.CHILD_VIEW_PURPOSE,
+            carrier="wydruk (PDF)",
+            description=f"Oceny, frekwencja i uwagi ucznia {student_name}, rok szkolny {year} (widok rodzica)"[:500],
+            files=[{"name": filename, "size": len(pdf), "sha256": hashlib.sha256(pdf).hexdigest()}])
+        self.log.info("child view of %s printed (copy %s)", student["id"], copy.number)
+        return {"student_id": student["id"], "first_name": student["first_name"], "last_name": student["last_name"],
+                "school_year": year, "filename": filename, "copy_id": copy.id, "copy_number": copy.number,
+                "pdf_base64": base64.b64encode(pdf).decode()}
 
 
 # ---------------------------------------------------------------------------- helpers (no worker state)

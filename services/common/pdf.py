@@ -27,6 +27,9 @@ def _register_fonts():
         if folder and os.path.exists(regular) and os.path.exists(bold):
             pdfmetrics.registerFont(TTFont("DejaVu", regular))
             pdfmetrics.registerFont(TTFont("DejaVu-Bold", bold))
+            # <b> in a Paragraph picks the family's bold face.
+            pdfmetrics.registerFontFamily("DejaVu", normal="DejaVu", bold="DejaVu-Bold", italic="DejaVu",
+                                          boldItalic="DejaVu-Bold")
             _registered = True
             return
     raise RuntimeError("DejaVu fonts not found: install the Debian package fonts-dejavu-core "
