@@ -647,3 +647,19 @@ def test_acc3_a_student_calling_teachers_methods_is_forbidden(cluster, school, t
     # The class's week is theirs to see, without the topics.
     week = cluster.rpc("scheduling", "class_week", p["4a"]["id"], day, ctx=student)
     assert week["days"][0]["lessons"] and all(l["topic"] is None for d in week["days"] for l in d["lessons"])
+
+
+def test_org5_a_parent_sees_the_own_childs_class_only_with_or_without_the_sessions_children(cluster, school):
+    """ORG-5, LAW-3: a guardian asks for the own child's class; another child is not found. The
+    gateway sends the children resolved with the session (context ``children``): then scheduling
+    needs no question to identity; without them (an older caller) it asks identity."""
+    p, sid = school, school["school"]["id"]
+    parent = cluster.rpc("identity", "create_account", {"school_id": sid, "first_name": "Paweł", "last_name": "Rodzic",
+                                                        "roles": ["parent"]})
+    own, other = p["students"][0], p["students"][1]
+    cluster.rpc("identity", "link_guardian", sid, {"parent_id": parent["id"], "student_id": own["id"]},
+                ctx=ctx_of(p["admin"]))
+    for ctx in (dict(ctx_of(parent), children=[own["id"]]), ctx_of(parent)):
+        assert cluster.rpc("scheduling", "student_class", own["id"], ctx=ctx)["student_id"] == own["id"]
+        with pytest.raises(NotFound):
+            cluster.rpc("scheduling", "student_class", other["id"], ctx=ctx)

@@ -66,6 +66,18 @@ class PerfBackend:
         self.databases.clear()
 
 
+def admin_db(database, sql):
+    """``sql`` on one of the perf databases (autocommit: ANALYZE, VACUUM)."""
+    import psycopg2
+    conn = psycopg2.connect(f"{PG_URL.rsplit('/', 1)[0]}/{database}")
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
+
+
 def admin(sql, fetch=False):
     import psycopg2
     conn = psycopg2.connect(PG_URL)
