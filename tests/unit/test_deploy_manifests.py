@@ -534,3 +534,19 @@ def test_probe_recognises_this_hosts_instance_id():
     from services.common.service import INSTANCE
     from services.probe import is_local
     assert is_local({"instance": INSTANCE})
+
+
+def test_proxies_let_through_the_largest_message_the_gateway_accepts():
+    """MSG-1: a message with the most attachments at their largest (DZIENNIK_ATTACHMENT_MAX_* in
+    base64) must reach the gateway, which answers a Polish 413 beyond it; a smaller cap in nginx
+    or the Ingress would answer its own HTML 413 first."""
+    import math
+    max_bytes = int(SETTINGS["DZIENNIK_ATTACHMENT_MAX_BYTES"][0])
+    max_count = int(SETTINGS["DZIENNIK_ATTACHMENT_MAX_COUNT"][0])
+    largest = max_count * (4 * math.ceil(max_bytes / 3) + 1024) + 512 * 1024
+
+    def megabytes(text):
+        return int(re.fullmatch(r"(\d+)m", text.strip().strip('"')).group(1)) * 1024 * 1024
+    nginx = re.search(r"client_max_body_size\s+(\S+);", (DEPLOY / "nginx.conf").read_text()).group(1)
+    ingress = re.search(r'proxy-body-size:\s*("?\d+m"?)', (DEPLOY / "k8s" / "ingress.yaml").read_text()).group(1)
+    assert megabytes(nginx) >= largest and megabytes(ingress) >= largest, (nginx, ingress, largest)
