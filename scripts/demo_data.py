@@ -10,10 +10,24 @@ it, so the services' permission checks run: the system context creates the assoc
 administrator only; the association administrator creates the schools and their administrators;
 each school administrator creates the rest of the school; a teacher sends the note (UWAGA).
 
+Then each school comes alive (``build_activity``): the school year with its terms and days off,
+subjects and a weekly timetable; the lessons of the last ten school days with their topics and
+attendance, entered by their teachers (absences and lates, a day justified by the class teacher,
+a parent's e-justification accepted and one waiting; one lesson of last week and one of the last
+day left without topic and attendance for the supervision report); columns of grades of this week
+and one of last week entered after its deadline (the report's "late grades"); predicted grades
+(maths of the first class accepted by the director, Polish waiting, a predicted 1 that puts a
+student at risk), an accepted mid-year (or annual) grade and a behaviour grade; next week's test
+and parent meeting; a message to the parents of the first class, a parent's reply; an
+announcement of the director and a fund-raising one waiting for the director's approval.
+
 What is loaded is fixed: names come from fixed lists through a seeded random generator, so the
-logins and names are the same on every machine (``build_plan``, no broker needed). Loading is
-idempotent: what already exists (the same login, school short name or class name) is looked up
-instead of created, so running it twice changes nothing; ``scripts/start`` runs it every time.
+logins and names are the same on every machine (``build_plan``, no broker needed); the activity
+depends on the day only (``build_activity(plan, today)``). Loading is idempotent: what already
+exists (the same login, school short name, class name, lesson topic, grade column...) is looked
+up instead of created, so running it twice changes nothing; once a school's activity is complete
+(its last record, the waiting announcement, exists) a later run, on any day, skips it.
+``scripts/start`` runs it every time.
 """
 import argparse
 import os
@@ -236,6 +250,10 @@ def logins_table(plan=None):
     for school in plan["schools"]:
         accounts = school["staff"] + school["students"] + school["parents"]
         by_login = {a["login"]: a for a in accounts}
+        class_names = [c["name"] for c in school["classes"]]
+
+        def teaches(who):   # "a" (the first class's class teacher), "n1" (nauczyciel1)...
+            return ", ".join(name for name, _, _, by in CURRICULUM.get(school["short_name"], ()) if by == who)
         for role, label, label_pl in ROLE_ROWS[1:]:
             of_kind = [a for a in accounts if a["kind"] == role]
             first = of_kind[0]
@@ -243,13 +261,17 @@ def logins_table(plan=None):
             if len(of_kind) > 1:
                 remark = f"also {', '.join(a['login'] for a in of_kind[1:])}" if len(of_kind) <= 3 \
                     else f"… {of_kind[-1]['login']} ({len(of_kind)} accounts)"
-            if role == "class_teacher":
-                remark = f"class {first['class_name']}; " + remark
+            if role == "director":
+                remark = "an announcement waits for approval; supervision report"
+            elif role == "class_teacher":
+                remark = f"class {first['class_name']} ({teaches('a')}), an e-justification waits; " + remark
+            elif role == "teacher":
+                remark = f"{teaches('n1')} in {' and '.join(class_names)}; " + remark
             elif role == "parent":
                 kids = ", ".join(f"{c} ({by_login[c]['class_name']})" for c in first["children"])
                 remark = f"children: {kids}; {remark}"
             elif role == "student":
-                remark = f"class {first['class_name']}, a note in the file; {remark}"
+                remark = f"class {first['class_name']}: grades, absences, a note in the file; {remark}"
             elif role == "inspector":
                 remark = f"account expires {INSPECTOR_DAYS} days after loading"
             rows.append({"school": school["short_name"], "role": role, "label": label,
@@ -276,6 +298,321 @@ def format_table(rows, plan=None):
                 out.append(f"  {school}: {names[school]}")
         out.append(line(r["label"], r["login"], r["name"], r["remark"]))
     return "\n".join(out)
+
+
+# ------------------------------------------------------------------------------------ the activity
+
+ACTIVITY_DAYS = 10    # school days before today with lessons, topics, attendance (about two weeks)
+
+# Per school: (subject, short name, weekly hours in each class, who teaches it in both classes):
+# "a"/"b" the class teacher of the first/second class, "n1"/"n2" the two teachers, "own" each
+# class's own class teacher (the homeroom hour).
+CURRICULUM = {
+    "sp1": (("Język polski", "pol", 4, "a"), ("Matematyka", "mat", 4, "n1"),
+            ("Język angielski", "ang", 3, "n2"), ("Historia", "his", 2, "b"), ("Przyroda", "przyr", 2, "b"),
+            ("Wychowanie fizyczne", "wf", 3, "n2"), ("Godzina wychowawcza", "gw", 1, "own")),
+    "lo2": (("Język polski", "pol", 4, "a"), ("Matematyka", "mat", 4, "n1"),
+            ("Język angielski", "ang", 3, "n2"), ("Historia", "his", 2, "b"), ("Biologia", "bio", 2, "b"),
+            ("Wychowanie fizyczne", "wf", 3, "n2"), ("Godzina wychowawcza", "gw", 1, "own")),
+}
+ROOMS = {"sp1": ("12", "14"), "lo2": ("21", "23")}
+TOPICS = {
+    "pol": ("Części mowy – powtórzenie", "Rzeczownik i jego formy", "Czasownik: osoba, liczba, czas",
+            "Opis przedmiotu – ćwiczenia w pisaniu", "Praca z lekturą: rozdziały 1–3", "Przymiotnik – stopniowanie",
+            "Ortografia: pisownia ó i u", "Charakterystyka postaci – plan wypowiedzi"),
+    "mat": ("Ułamki zwykłe – powtórzenie", "Skracanie i rozszerzanie ułamków",
+            "Dodawanie ułamków o różnych mianownikach", "Odejmowanie ułamków", "Kolejność wykonywania działań",
+            "Mnożenie ułamków przez liczbę naturalną", "Zadania tekstowe z ułamkami", "Ułamki dziesiętne – wprowadzenie"),
+    "ang": ("Family members – vocabulary", "Present Simple – affirmative sentences",
+            "Present Simple – questions and negatives", "My daily routine – speaking", "Reading: A day in London",
+            "Adverbs of frequency", "Listening practice: at school", "Revision: unit 2"),
+    "his": ("Źródła historyczne i ich rodzaje", "Początki państwa polskiego", "Chrzest Polski i jego skutki",
+            "Bolesław Chrobry – pierwszy król", "Zjazd gnieźnieński", "Powtórzenie wiadomości"),
+    "przyr": ("Pogoda i jej składniki", "Obserwacje meteorologiczne", "Krajobraz najbliższej okolicy",
+              "Mapa i plan", "Kierunki geograficzne", "Powtórzenie: orientacja w terenie"),
+    "bio": ("Budowa komórki", "Komórka roślinna i zwierzęca", "Podziały komórkowe", "Tkanki roślinne",
+            "Tkanki zwierzęce", "Powtórzenie: od komórki do organizmu"),
+    "wf": ("Piłka siatkowa – odbicia sposobem górnym", "Ćwiczenia ogólnorozwojowe", "Piłka koszykowa – kozłowanie",
+           "Biegi krótkie i skok w dal", "Gimnastyka: przewrót w przód", "Gry i zabawy ruchowe"),
+    "gw": ("Zasady oceniania zachowania", "Bezpieczeństwo w internecie", "Organizacja wycieczki klasowej",
+           "Jak się uczyć? Techniki zapamiętywania"),
+}
+# The columns of grades of each class (category, description), dated this week; one more column,
+# of last week, is entered (by the demo, now) after last Sunday 20:00: the supervision report
+# lists it among the grades entered late (ORG-4).
+COLUMNS = (
+    ("pol", "sprawdzian", "Sprawdzian: części mowy"), ("pol", "odpowiedź ustna", "Recytacja wiersza"),
+    ("mat", "sprawdzian", "Sprawdzian: ułamki zwykłe"), ("mat", "kartkówka", "Kartkówka: skracanie ułamków"),
+    ("mat", "praca domowa", "Praca domowa: zadania tekstowe"),
+    ("ang", "kartkówka", "Kartkówka: słownictwo – rodzina"), ("ang", "odpowiedź ustna", "Odpowiedź: Present Simple"),
+    ("his", "kartkówka", "Kartkówka: początki państwa polskiego"),
+    ("przyr", "praca domowa", "Karta pracy: pogoda"), ("bio", "kartkówka", "Kartkówka: budowa komórki"),
+    ("wf", "aktywność", "Aktywność na lekcji"),
+)
+LATE_COLUMN = ("mat", "kartkówka", "Kartkówka: kolejność wykonywania działań")
+NOT_GRADED = ("gw",)
+
+
+def _timetable(classes, units, seed):
+    """A weekly timetable for ``classes`` from their ``units`` ({class: [(subject, teacher)]},
+    one per weekly hour): {class: [(weekday, period, subject, teacher)]}. No teacher teaches two
+    classes at once, each class's day starts at period 1 without gaps, at most two lessons of a
+    subject a day, and every teacher teaches every weekday (so each one has lessons "today").
+    Deterministic: the first of a seeded sequence of shuffles that satisfies all that."""
+    teachers = {t for cname in classes for _, t in units[cname]}
+    for attempt in range(2000):
+        rng = random.Random(f"{seed}|timetable|{attempt}")
+        busy, out = set(), {}
+        for cname in classes:
+            todo = list(units[cname])
+            rng.shuffle(todo)
+            n = len(todo)
+            per_day = [n // 5 + (1 if i < n % 5 else 0) for i in range(5)]
+            rng.shuffle(per_day)
+            slots = []
+            for day in range(1, 6):
+                seen = {}
+                for period in range(1, per_day[day - 1] + 1):
+                    pick = next((i for i, (subject, t) in enumerate(todo)
+                                 if (t, day, period) not in busy and seen.get(subject, 0) < 2), None)
+                    if pick is None:
+                        break
+                    subject, t = todo.pop(pick)
+                    busy.add((t, day, period))
+                    seen[subject] = seen.get(subject, 0) + 1
+                    slots.append((day, period, subject, t))
+            if todo:
+                break
+            out[cname] = slots
+        if len(out) == len(classes) and all(
+                {d for (t, d, _) in busy if t == teacher} == {1, 2, 3, 4, 5} for teacher in teachers):
+            return out
+    raise RuntimeError("no timetable fits the demo's curriculum")
+
+
+def _ability(login):
+    """A student's usual level (the mean of the grades), the same on every machine."""
+    return min(5.5, max(2.4, random.Random(f"{SEED}|ability|{login}").gauss(3.9, 0.8)))
+
+
+def _school_year(today):
+    """The school year of ``today``: the current one, or in July and August the one just ended."""
+    return today.year if today.month >= 9 else today.year - 1
+
+
+def build_activity(plan, today):
+    """What happens in the demo schools, as plain data, for ``today``: the school year with its
+    terms and days off, subjects, the weekly timetable, the lessons of the last school days
+    (about two weeks) with topics and attendance (absences, lates, a justification, a parent's
+    e-justification accepted and one waiting), columns of grades, predicted grades (some
+    accepted, some waiting), an accepted mid-year (or annual) grade, calendar entries, messages
+    and announcements (one waiting for the director). No broker needed; the same for one day."""
+    from tools.datagen.plan import BELLS, final_value, grade_value, school_calendar
+
+    cal = school_calendar(_school_year(today))
+    days = [d for d in cal["school_days"] if d < today][-ACTIVITY_DAYS:]
+    second_term = today >= cal["terms"][1]["starts_on"]
+    predicted_kind, final_kind = (("predicted_annual", "annual") if second_term
+                                  else ("predicted_midyear", "midyear"))
+    this_monday = today - timedelta(days=today.weekday())
+    last_monday = this_monday - timedelta(days=7)
+    this_week = [d for d in days if d >= this_monday] or [today]
+    last_week = [d for d in days if last_monday <= d < this_monday]
+    next_week = {i: this_monday + timedelta(days=7 + i) for i in range(5)}
+    school_day = set(cal["school_days"])
+
+    def day(i):   # the i-th activity day (negative: from the end), None when there is none
+        return days[i] if -len(days) <= i < len(days) else None
+
+    out = {"year": {"name": cal["name"], "starts_on": cal["starts_on"], "ends_on": cal["ends_on"],
+                    "terms": cal["terms"]},
+           "days_off": cal["days_off"], "days": days, "today": today,
+           "predicted_kind": predicted_kind, "final_kind": final_kind, "schools": []}
+    for school in plan["schools"]:
+        sp = school["short_name"]
+        ka, kb = (c["name"] for c in school["classes"])
+        students = {c["name"]: c["students"] for c in school["classes"]}
+        sa, sb = students[ka], students[kb]
+        by_login = {a["login"]: a for a in school["staff"] + school["students"] + school["parents"]}
+        who = {"a": f"{sp}.wychowawca.{ka}", "b": f"{sp}.wychowawca.{kb}",
+               "n1": f"{sp}.nauczyciel1", "n2": f"{sp}.nauczyciel2"}
+        class_teacher = {ka: who["a"], kb: who["b"]}
+        director, first_parent = f"{sp}.dyrektor", {}
+        for parent, child in school["guardianships"]:
+            first_parent.setdefault(child, parent)
+        curriculum = CURRICULUM[sp]
+        subjects = [{"name": name, "short_name": short} for name, short, _, _ in curriculum]
+        teacher = {(cname, short): class_teacher[cname] if by == "own" else who[by]
+                   for cname in (ka, kb) for _, short, _, by in curriculum}
+        units = {cname: [(short, teacher[(cname, short)]) for _, short, hours, _ in curriculum
+                         for _ in range(hours)] for cname in (ka, kb)}
+        weekly = _timetable((ka, kb), units, f"{SEED}|{sp}")
+        rooms = dict(zip((ka, kb), ROOMS[sp]))
+        timetable = {cname: [{"weekday": d, "period": p, "subject": short, "teacher": t, "room": rooms[cname],
+                              "starts_at": BELLS[p][0], "ends_at": BELLS[p][1]} for d, p, short, t in slots]
+                     for cname, slots in weekly.items()}
+
+        # Attendance: whole days (illness, a competition), single lessons, lates, a release.
+        whole, single = {}, {}     # (student, date) -> category; (student, date, period) -> category
+        lessons_of = {(cname, d): sorted(e["period"] for e in timetable[cname] if e["weekday"] == d.isoweekday())
+                      for cname in (ka, kb) for d in days}
+
+        def mark(cname, student, i, category, which="day"):
+            """``student`` of ``cname`` gets ``category`` on the i-th activity day: the whole day,
+            or the ``first``, ``third`` or ``last`` lesson, or the PE lessons (of the nearest
+            earlier day that has PE)."""
+            d = day(i)
+            if d is None:
+                return
+            if which == "day":
+                whole[(student, d)] = category
+                return
+            if which == "pe":
+                pe = lambda d_: [e["period"] for e in timetable[cname]   # noqa: E731
+                                 if e["weekday"] == d_.isoweekday() and e["subject"] == "wf"]
+                d = next((x for x in reversed(days[:days.index(d) + 1]) if pe(x)), None)
+                chosen = pe(d) if d else []
+            else:
+                periods = lessons_of[(cname, d)]
+                chosen = [periods[{"first": 0, "last": -1, "third": min(2, len(periods) - 1)}[which]]]
+            for period in chosen:
+                single[(student, d, period)] = category
+
+        mark(ka, sa[0], 1, "absent")                 # ill: justified by the class teacher
+        if len(days) >= 4:
+            mark(ka, sa[0], -2, "absent")            # ill again: the parent's e-justification waits
+        mark(ka, sa[2], 3, "absent")                 # two days away, not justified
+        mark(ka, sa[2], 4, "absent")
+        mark(ka, sa[3], 0, "late", "first")
+        mark(ka, sa[3], 5, "late", "first")
+        mark(ka, sa[4], 6, "absent", "third")        # one lesson skipped
+        mark(kb, sb[0], 2, "late", "first")
+        mark(kb, sb[0], 7, "absent", "last")
+        mark(kb, sb[1], 2, "absent")                 # ill: the parent's e-justification accepted
+        mark(kb, sb[3], 8, "released", "pe")         # released from PE
+        mark(kb, sb[4], 5, "school_reasons")         # a competition for the school
+
+        # Lessons: every lesson of the activity days gets its topic and attendance, except the
+        # last lesson of the first class on last week's last day and of the second class on
+        # the last day: the supervision report and the teachers' pages show them as missing.
+        skipped = set()
+        if last_week:
+            skipped.add((ka, last_week[-1], lessons_of[(ka, last_week[-1])][-1]))
+        if days:
+            skipped.add((kb, days[-1], lessons_of[(kb, days[-1])][-1]))
+        lessons, counter = [], {}
+        for d in days:
+            for cname in (ka, kb):
+                for e in sorted((e for e in timetable[cname] if e["weekday"] == d.isoweekday()),
+                                key=lambda e: e["period"]):
+                    n = counter[(cname, e["subject"])] = counter.get((cname, e["subject"]), 0)
+                    counter[(cname, e["subject"])] += 1
+                    topics = TOPICS[e["subject"]]
+                    held = (cname, d, e["period"]) not in skipped
+                    entries = []
+                    for student in students[cname]:
+                        category = single.get((student, d, e["period"])) or whole.get((student, d))
+                        if category:
+                            entries.append((student, category))
+                    lessons.append({"class": cname, "date": d, "period": e["period"], "subject": e["subject"],
+                                    "teacher": e["teacher"], "topic": topics[n % len(topics)] if held else None,
+                                    "attendance": entries if held else None})
+
+        justifications, e_justifications = [], []
+        if day(1):
+            justifications.append({"by": class_teacher[ka], "student": sa[0], "dates": [day(1)],
+                                   "reason": "Choroba – zaświadczenie lekarskie dostarczone przez rodzica."})
+        if len(days) >= 4:
+            e_justifications.append({"parent": first_parent[sa[0]], "student": sa[0], "date_from": day(-2),
+                                     "date_to": day(-2), "decide": None,
+                                     "reason": "Dziecko miało gorączkę i zostało w domu. Proszę o usprawiedliwienie."})
+        if day(2):
+            e_justifications.append({"parent": first_parent[sb[1]], "student": sb[1], "date_from": day(2),
+                                     "date_to": day(2), "decide": {"by": class_teacher[kb], "accept": True,
+                                                                   "comment": "Usprawiedliwiono, dziękuję."},
+                                     "reason": "Wizyta u lekarza specjalisty. Proszę o usprawiedliwienie."})
+
+        # Grades: columns of this week for both classes, the late column of last week.
+        columns, partial = [], {}
+        subject_shorts = {s["short_name"] for s in subjects}
+        specs = [(cname, short, category, description, this_week[i % len(this_week)])
+                 for cname in (ka, kb)
+                 for i, (short, category, description) in enumerate(
+                     c for c in COLUMNS if c[0] in subject_shorts)]
+        if last_week:
+            specs.append((ka, *LATE_COLUMN, last_week[-1]))
+        for cname, short, category, description, d in specs:
+            rng = random.Random(f"{SEED}|column|{sp}|{cname}|{description}")
+            values = []
+            for k, student in enumerate(students[cname]):
+                level = _ability(student) - (2.0 if (student == sb[-1] and short == "mat") else 0)
+                value = "np" if (short, category, k) == ("mat", "praca domowa", 5) else grade_value(rng, level)
+                values.append((student, value))
+                partial.setdefault((student, short), []).append(value)
+            columns.append({"class": cname, "subject": short, "category": category, "description": description,
+                            "date": d, "teacher": teacher[(cname, short)], "values": values,
+                            "late": d < this_monday})
+
+        def predicted(student, short):
+            values = [v for v in partial.get((student, short), []) if v[:1].isdigit()]
+            return final_value(values)
+
+        finals = []   # student, subject (None: behaviour), kind, value, by, accepted by (None: waits)
+        for student in sa:      # maths of the first class: accepted by the director, parents see them
+            finals.append((student, "mat", predicted_kind, predicted(student, "mat"), teacher[(ka, "mat")], director))
+        for student in sa:      # Polish of the first class: entered, waiting for acceptance
+            finals.append((student, "pol", predicted_kind, predicted(student, "pol"), teacher[(ka, "pol")], None))
+        for student in sb:      # maths of the second class: waiting; the last student at risk (a predicted 1)
+            value = "1" if student == sb[-1] else predicted(student, "mat")
+            finals.append((student, "mat", predicted_kind, value, teacher[(kb, "mat")], None))
+        finals.append((sa[0], "mat", final_kind, predicted(sa[0], "mat"), teacher[(ka, "mat")], director))
+        finals.append((sa[0], None, predicted_kind, "bardzo dobre", class_teacher[ka], class_teacher[ka]))
+        finals = [{"student": s, "subject": subj, "kind": k, "value": v, "by": by, "accepted_by": acc}
+                  for s, subj, k, v, by, acc in finals]
+
+        # The calendar of next week (when it is a school week), messages and announcements.
+        calendar = []
+        if next_week[2] in school_day:
+            calendar.append({"by": teacher[(ka, "mat")], "kind": "test", "date": next_week[2], "class": ka,
+                             "subject": "mat", "title": "Sprawdzian: działania na ułamkach"})
+        if next_week[3] in school_day:
+            calendar.append({"by": class_teacher[ka], "kind": "parent_meeting", "date": next_week[3], "class": ka,
+                             "subject": None, "title": f"Zebranie z rodzicami klasy {ka}, godz. 17:00, sala {rooms[ka]}"})
+        child, parent = by_login[sa[0]], by_login[first_parent[sa[0]]]
+        she, mother = child["gender"] == "f", parent["first_name"] in ADULT_F
+        absent_day = day(-2) if len(days) >= 4 else None
+        messages = [
+            {"by": class_teacher[ka], "to_class_parents": ka, "recipients": [],
+             "subject": f"Zebranie z rodzicami klasy {ka}",
+             "body": f"Szanowni Państwo,\n\nzapraszam na zebranie z rodzicami w przyszły czwartek o godz. 17:00 "
+                     f"w sali {rooms[ka]}. Omówimy przewidywane oceny {'roczne' if second_term else 'śródroczne'} "
+                     f"i wycieczkę klasową.\n\n"
+                     f"Z poważaniem\n{_full_name(by_login[class_teacher[ka]])}"},
+            {"by": first_parent[sa[0]], "to_class_parents": None, "recipients": [class_teacher[ka]],
+             "subject": f"Nieobecność – {child['first_name']} {child['last_name']}",
+             "body": f"Dzień dobry,\n\n{child['first_name']} {'była chora' if she else 'był chory'}"
+                     f"{' ' + absent_day.strftime('%d.%m.') if absent_day else ''} i {'została' if she else 'został'} "
+                     f"w domu. {'Wysłałam' if mother else 'Wysłałem'} e-usprawiedliwienie; proszę o jego "
+                     f"rozpatrzenie.\n\nZ poważaniem\n{_full_name(parent)}"},
+        ]
+        announcements = [
+            {"by": director, "title": "Zmiana godzin pracy biblioteki szkolnej", "topic": "organisation",
+             "audience": {"whole_school": True},
+             "body": "Od przyszłego tygodnia biblioteka szkolna jest czynna od poniedziałku do piątku "
+                     "w godz. 7:30–15:30."},
+            # Fund-raising waits for the director's approval (III.12); loaded last: when it is
+            # there, the school's activity has been loaded (``load`` skips it then).
+            {"by": who["n1"], "title": f"Zbiórka na wycieczkę klasy {ka} do Wieliczki", "topic": "fundraising",
+             "audience": {"class_ids": [ka]},
+             "body": f"Proszę rodziców uczniów klasy {ka} o wpłaty na wycieczkę do Kopalni Soli w Wieliczce "
+                     f"(90 zł od ucznia) do końca miesiąca."},
+        ]
+        out["schools"].append({
+            "short_name": sp, "subjects": subjects, "timetable": timetable, "lessons": lessons,
+            "justifications": justifications, "e_justifications": e_justifications, "columns": columns,
+            "finals": finals, "calendar": calendar, "messages": messages, "announcements": announcements,
+        })
+    return out
 
 
 # ------------------------------------------------------------------------------------ loading
@@ -354,8 +691,247 @@ def _new(counter):
     return "created" if counter.created else "already there"
 
 
-def load(amqp_uri=None, log=print, today=None):
-    """Load the demo data; return the logins table (``logins_table``)."""
+def _gather(calls, window=12):
+    """Run RPCs concurrently, at most ``window`` at a time: ``calls`` are (proxy method, args);
+    returns their results in order."""
+    out = []
+    for i in range(0, len(calls), window):
+        pending = [method.call_async(*args) for method, args in calls[i:i + window]]
+        out += [reply.result() for reply in pending]
+    return out
+
+
+def _load_activity(rpc, tag, sid, act, school_act, accounts, classes, log, total):
+    """Load one school's activity (``build_activity``) through the RPC API, each record as the
+    person who would enter it. Idempotent: what exists is looked up, not created again. The
+    school year and its timetable are checked on every run (a run in a new school year sets them
+    up); once the last record of the rest (the announcement waiting for approval) is there, the
+    lessons, attendance, grades and messages are skipped, so a later run on another day adds
+    nothing to them."""
+    def as_(login):
+        return rpc.as_(_ctx(accounts[login]))
+
+    def iso(d):
+        return d.isoformat() if d else None
+
+    a = school_act
+    sid_of = {login: acc["id"] for login, acc in accounts.items()}
+    admin, director = as_(f"{tag}.admin"), as_(f"{tag}.dyrektor")
+
+    # 1. The school year with its terms, subjects, grade categories, days off, the timetable.
+    c = _Counter()
+    y = act["year"]
+    year = next((x for x in admin.scheduling.list_school_years(sid) if x["name"] == y["name"]), None)
+    if year is None:
+        year = admin.scheduling.create_school_year(sid, {
+            "name": y["name"], "starts_on": iso(y["starts_on"]), "ends_on": iso(y["ends_on"]),
+            "terms": [{"name": t["name"], "starts_on": iso(t["starts_on"]), "ends_on": iso(t["ends_on"])}
+                      for t in y["terms"]]})
+        c.created += 1
+    else:
+        c.found += 1
+    terms = sorted(year["terms"], key=lambda t: t["starts_on"])
+    subjects = {s["name"]: s for s in admin.scheduling.list_subjects(sid)}
+    missing = [s for s in a["subjects"] if s["name"] not in subjects]
+    for s in _gather([(admin.scheduling.create_subject, (sid, s)) for s in missing]):
+        subjects[s["name"]] = s
+    c.created += len(missing)
+    c.found += len(a["subjects"]) - len(missing)
+    subject_id = {s["short_name"]: subjects[s["name"]]["id"] for s in a["subjects"]}
+    categories = {x["name"]: x["id"] for x in director.grades.install_default_categories(sid)}
+    have = {(e["kind"], e["date"]) for e in director.scheduling.calendar(sid, iso(y["starts_on"]), iso(y["ends_on"]))}
+    days_off = [(first, last, title) for first, last, title in act["days_off"] if ("day_off", iso(first)) not in have]
+    _gather([(director.scheduling.add_calendar_event, (sid, {
+        "kind": "day_off", "date": iso(first), "ends_on": iso(last), "title": title})) for first, last, title in days_off])
+    c.created += len(days_off)
+    c.found += len(act["days_off"]) - len(days_off)
+    pairs = [(cname, term) for cname in a["timetable"] for term in terms]
+    existing = _gather([(admin.scheduling.timetable, (classes[cname]["id"], term["id"], None, True))
+                        for cname, term in pairs])
+    todo = [(cname, term) for (cname, term), rows in zip(pairs, existing) if not rows]
+    for term in terms:   # one term at a time: the classes' timetables of a term side by side (two
+        #                  timetables of one class at once would both add its teaching assignments)
+        _gather([(admin.scheduling.set_timetable, (classes[cname]["id"], term["id"], {
+            "valid_from": term["starts_on"],
+            "entries": [{"weekday": e["weekday"], "period": e["period"], "starts_at": e["starts_at"],
+                         "ends_at": e["ends_at"], "subject_id": subject_id[e["subject"]],
+                         "teacher_id": sid_of[e["teacher"]], "room": e["room"]} for e in a["timetable"][cname]]}))
+            for cname, t in todo if t["id"] == term["id"]])
+    c.created += len(todo)
+    c.found += len(pairs) - len(todo)
+    total.created += c.created
+    total.found += c.found
+    weekly = sum(len(v) for v in a["timetable"].values()) // len(a["timetable"])
+    log(f"  {tag}: school year {y['name']} ({len(terms)} terms, {len(act['days_off'])} days off), "
+        f"{len(a['subjects'])} subjects, timetables of {len(a['timetable'])} classes ({weekly} lessons a week "
+        f"each): {_new(c)}")
+    marker = a["announcements"][-1]
+    if any(x["title"] == marker["title"] for x in as_(marker["by"]).messaging.my_announcements()):
+        total.found += 1
+        log(f"  {tag}: lessons, attendance, grades, calendar and messages: already there")
+        return
+
+    # 2. The lessons of the last school days (made from the timetable), their topics and attendance.
+    #    Class lists of an older demo load began on the day it ran: no lessons before that.
+    rosters = _gather([(admin.scheduling.class_list, (classes[cname]["id"],)) for cname in a["timetable"]])
+    since = max((e["enrolled_on"] for rows in rosters for e in rows), default=None)
+    days = [d for d in act["days"] if since is None or iso(d) >= since]
+    if len(days) < len(act["days"]):
+        log(f"  {tag}: the class lists begin on {since} (an older demo load): no lessons before that day")
+    found = _gather([(admin.scheduling.lessons_for, (iso(d), classes[cname]["id"]))
+                     for d in days for cname in a["timetable"]])
+    lesson = {}
+    for rows in found:
+        for row in rows:
+            lesson[(row["class_name"], row["date"], row["period"])] = row
+    planned = [(p, lesson[(p["class"], iso(p["date"]), p["period"])]) for p in a["lessons"]
+               if (p["class"], iso(p["date"]), p["period"]) in lesson]
+    on = {iso(d) for d in days}
+    recorded = admin.attendance.lessons_recorded(sid, [row["id"] for _, row in planned]) if planned else {}
+    calls, topics, lists = [], 0, 0
+    for p, row in planned:
+        teacher = as_(p["teacher"])
+        if p["topic"] and not row["topic"]:
+            calls.append((teacher.scheduling.enter_topic, (row["id"], {"topic": p["topic"]})))
+            topics += 1
+        if p["attendance"] is not None and not recorded.get(row["id"]):
+            calls.append((teacher.attendance.record_lesson_attendance, (row["id"], {
+                "entries": [{"student_id": sid_of[s], "category": cat} for s, cat in p["attendance"]],
+                "default": "present"})))
+            lists += 1
+    _gather(calls)
+    held = sum(1 for p, _ in planned if p["topic"])
+    total.created += topics + lists
+    total.found += sum(1 for p, row in planned if p["topic"] and row["topic"]) + \
+        sum(1 for p, row in planned if p["attendance"] is not None and recorded.get(row["id"]))
+    absences = sum(1 for p, _ in planned for _, cat in p["attendance"] or () if cat == "absent")
+    span = f"{days[0].strftime('%d.%m.')}–{days[-1].strftime('%d.%m.%Y')}" if days else "none yet"
+    log(f"  {tag}: {len(planned)} lessons of {len(days)} school days ({span}), {held} with topic and "
+        f"attendance ({absences} absences): {topics} topics and {lists} attendance lists entered")
+
+    # 3. Justifications: by the class teacher; parents' e-justifications (one accepted, one waiting).
+    c = _Counter()
+    for j in (j for j in a["justifications"] if all(iso(d) in on for d in j["dates"])):
+        day = iso(j["dates"][0])
+        entries = as_(j["by"]).attendance.student_attendance(sid_of[j["student"]], day, iso(j["dates"][-1]))
+        if any(e["kind"] == "absent" for e in entries):
+            as_(j["by"]).attendance.justify({"student_id": sid_of[j["student"]], "dates": [iso(d) for d in j["dates"]],
+                                             "reason": j["reason"]})
+            c.created += 1
+        else:
+            c.found += 1
+    for e in (e for e in a["e_justifications"] if iso(e["date_from"]) in on):
+        parent = as_(e["parent"])
+        sent = next((x for x in parent.attendance.e_justifications(None, sid_of[e["student"]])
+                     if x["reason"] == e["reason"] and x["date_from"] == iso(e["date_from"])), None)
+        if sent is None:
+            sent = parent.attendance.submit_e_justification({
+                "student_id": sid_of[e["student"]], "date_from": iso(e["date_from"]),
+                "date_to": iso(e["date_to"]), "reason": e["reason"]})
+            c.created += 1
+        else:
+            c.found += 1
+        if e["decide"] and sent["status"] == "submitted":
+            as_(e["decide"]["by"]).attendance.decide_e_justification(
+                sent["id"], {"accept": e["decide"]["accept"], "comment": e["decide"]["comment"]})
+            c.created += 1
+    total.created += c.created
+    total.found += c.found
+    log(f"  {tag}: {_plural(sum(len(j['dates']) for j in a['justifications']), 'day')} of absence justified "
+        f"by the class teacher, "
+        f"{len(a['e_justifications'])} e-justifications from parents "
+        f"({sum(1 for e in a['e_justifications'] if not e['decide'])} waiting): {_new(c)}")
+
+    # 4. Grades: columns (one entered after last week's deadline), predicted and final grades.
+    c = _Counter()
+    books = sorted({(col["class"], col["subject"], col["teacher"]) for col in a["columns"]})
+    have = {}
+    for (cname, short, _), book in zip(books, _gather([
+            (as_(t).grades.class_gradebook, (classes[cname]["id"], subject_id[short])) for cname, short, t in books])):
+        have[(cname, short)] = {col["description"] for col in book["columns"]}
+    todo = [col for col in a["columns"] if col["description"] not in have[(col["class"], col["subject"])]]
+    _gather([(as_(col["teacher"]).grades.add_grade_column, (classes[col["class"]]["id"], subject_id[col["subject"]], {
+        "category_id": categories[col["category"]], "date": iso(col["date"]), "description": col["description"],
+        "grades": [{"student_id": sid_of[s], "value": v} for s, v in col["values"]]})) for col in todo])
+    c.created += len(todo)
+    c.found += len(a["columns"]) - len(todo)
+    finals = {}
+    for cname in a["timetable"]:
+        for st in director.grades.class_final_grades(classes[cname]["id"])["students"]:
+            for f in st["finals"]:
+                finals[(st["student_id"], None if f["behaviour"] else f["subject_id"], f["kind"])] = f
+    calls, keys = [], []
+    for f in a["finals"]:
+        key = (sid_of[f["student"]], subject_id[f["subject"]] if f["subject"] else None, f["kind"])
+        if key in finals:
+            c.found += 1
+            continue
+        teacher = as_(f["by"])
+        if f["subject"]:
+            calls.append((teacher.grades.set_final_grade, (key[0], key[1], {"kind": f["kind"], "value": f["value"]})))
+        else:
+            calls.append((teacher.grades.set_behaviour_grade, (key[0], {"kind": f["kind"], "value": f["value"]})))
+        keys.append(key)
+    for key, out in zip(keys, _gather(calls)):
+        finals[key] = out
+        c.created += 1
+    calls = []
+    for f in a["finals"]:
+        out = finals[(sid_of[f["student"]], subject_id[f["subject"]] if f["subject"] else None, f["kind"])]
+        if f["accepted_by"] and not out["accepted_at"]:
+            calls.append((as_(f["accepted_by"]).grades.accept_final_grade, (out["id"],)))
+    _gather(calls)
+    c.created += len(calls)
+    total.created += c.created
+    total.found += c.found
+    n_grades = sum(len(col["values"]) for col in a["columns"])
+    log(f"  {tag}: {len(a['columns'])} columns of grades ({n_grades} grades, one column entered after last "
+        f"week's deadline), {len(a['finals'])} predicted and final grades "
+        f"({sum(1 for f in a['finals'] if f['accepted_by'])} accepted): {_new(c)}")
+
+    # 5. Next week's calendar, messages, announcements (the fund-raising one waits for the director).
+    c = _Counter()
+    if a["calendar"]:
+        first, last = min(e["date"] for e in a["calendar"]), max(e["date"] for e in a["calendar"])
+        have = {(e["kind"], e["date"], e["title"]) for e in director.scheduling.calendar(sid, iso(first), iso(last))}
+        for e in a["calendar"]:
+            if (e["kind"], iso(e["date"]), e["title"]) in have:
+                c.found += 1
+                continue
+            as_(e["by"]).scheduling.add_calendar_event(sid, {
+                "kind": e["kind"], "date": iso(e["date"]), "class_id": classes[e["class"]]["id"],
+                "subject_id": subject_id[e["subject"]] if e["subject"] else None, "title": e["title"]})
+            c.created += 1
+    for m in a["messages"]:
+        sender = as_(m["by"])
+        if any(x["subject"] == m["subject"] for x in sender.messaging.mailbox("sent", m["subject"])["items"]):
+            c.found += 1
+            continue
+        data = {"subject": m["subject"], "body": m["body"], "recipient_ids": [sid_of[r] for r in m["recipients"]]}
+        if m["to_class_parents"]:
+            data["groups"] = [{"kind": "class_parents", "class_id": classes[m["to_class_parents"]]["id"]}]
+        sender.messaging.send_message(data)
+        c.created += 1
+    for n in a["announcements"]:
+        author = as_(n["by"])
+        if any(x["title"] == n["title"] for x in author.messaging.my_announcements()):
+            c.found += 1
+            continue
+        audience = dict(n["audience"])
+        if "class_ids" in audience:
+            audience["class_ids"] = [classes[name]["id"] for name in audience["class_ids"]]
+        author.messaging.publish_announcement({"title": n["title"], "body": n["body"], "topic": n["topic"],
+                                               "audience": audience})
+        c.created += 1
+    total.created += c.created
+    total.found += c.found
+    log(f"  {tag}: {len(a['calendar'])} calendar entries for next week, {len(a['messages'])} messages, "
+        f"{len(a['announcements'])} announcements (one waits for the director's approval): {_new(c)}")
+
+
+def load(amqp_uri=None, log=print, today=None, data_dir=None):
+    """Load the demo data; return the logins table (``logins_table``). The list of accounts goes
+    to ``data_dir`` (default: the data folder, ``DZIENNIK_DATA_DIR``)."""
     import services  # noqa: F401  (silences eventlet's deprecation warning)
     import services.common.errors  # noqa: F401  (typed errors deserialise to their classes)
     from services.common import config
@@ -364,6 +940,7 @@ def load(amqp_uri=None, log=print, today=None):
     amqp_uri = amqp_uri or config.get("AMQP_URI")
     today = today or date.today()
     plan = build_plan()
+    activity = build_activity(plan, today)
     t0 = time.monotonic()
     total = _Counter()
     rpc = _Rpc(amqp_uri)
@@ -447,7 +1024,8 @@ def load(amqp_uri=None, log=print, today=None):
             total.found += c.found
             enrolled = _Counter()
             replies = [(klass["name"], as_admin.scheduling.enrol_student.call_async(
-                classes[klass["name"]]["id"], {"student_id": accounts[s]["id"]}))
+                classes[klass["name"]]["id"], {"student_id": accounts[s]["id"],
+                                               "enrolled_on": activity["year"]["starts_on"].isoformat()}))
                 for klass in sp["classes"] for s in klass["students"]]
             for _, reply in replies:
                 try:
@@ -469,24 +1047,29 @@ def load(amqp_uri=None, log=print, today=None):
                    for m in inbox):
                 total.found += 1
                 log(f"  {tag}: note (UWAGA) from {author['login']} about {student['login']}: already there")
-                continue
-            message = rpc.as_(_ctx(author)).messaging.send_message({
-                "kind": "note", "subject": note["subject"], "body": note["body"],
-                "student_id": student["id"], "note_kind": note["note_kind"],
-                "note_category": note["note_category"]})
-            total.created += 1
-            t_sent = time.monotonic()
-            filed = None
-            while time.monotonic() - t_sent < 20:
-                notes = as_admin.identity.get_student_file(student["id"])["notes"]
-                if any(n["source_message_id"] == message["id"] for n in notes):
-                    filed = time.monotonic() - t_sent
-                    break
-                time.sleep(0.2)
-            where = (f"in the student's file after {filed:.1f} s" if filed is not None else
-                     "NOT in the student's file after 20 s (is the messaging -> identity event flow working?)")
-            log(f"  {tag}: note (UWAGA) from {author['login']} about {student['login']} sent to "
-                f"{_plural(message['recipient_count'], 'parent')}; {where}")
+            else:
+                message = rpc.as_(_ctx(author)).messaging.send_message({
+                    "kind": "note", "subject": note["subject"], "body": note["body"],
+                    "student_id": student["id"], "note_kind": note["note_kind"],
+                    "note_category": note["note_category"]})
+                total.created += 1
+                t_sent = time.monotonic()
+                filed = None
+                while time.monotonic() - t_sent < 20:
+                    notes = as_admin.identity.get_student_file(student["id"])["notes"]
+                    if any(n["source_message_id"] == message["id"] for n in notes):
+                        filed = time.monotonic() - t_sent
+                        break
+                    time.sleep(0.2)
+                where = (f"in the student's file after {filed:.1f} s" if filed is not None else
+                         "NOT in the student's file after 20 s (is the messaging -> identity event flow working?)")
+                log(f"  {tag}: note (UWAGA) from {author['login']} about {student['login']} sent to "
+                    f"{_plural(message['recipient_count'], 'parent')}; {where}")
+
+            # 6. The school's life: timetable, lessons with topics and attendance, grades,
+            #    calendar, messages and announcements.
+            school_act = next(x for x in activity["schools"] if x["short_name"] == tag)
+            _load_activity(rpc, tag, sid, activity, school_act, accounts, classes, log, total)
 
         n_accounts = len(all_accounts(plan))
         if total.created == 0:
@@ -494,7 +1077,7 @@ def load(amqp_uri=None, log=print, today=None):
         else:
             log(f"demo data loaded in {time.monotonic() - t0:.1f} s: {n_accounts} accounts, "
                 f"{len(plan['schools'])} schools ({total.created} records created, {total.found} already there)")
-        _write_accounts_file(plan, config.data_dir(), today)
+        _write_accounts_file(plan, data_dir or config.data_dir(), today)
         return logins_table(plan)
     finally:
         rpc.close()

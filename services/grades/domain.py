@@ -8,13 +8,16 @@ What lives here, so that unit tests exercise it in milliseconds (tests/unit/test
 - who sees and who manages which grades: GRD-7 and the permission matrix (chapter II);
 - at-risk detection: a predicted niedostateczny, a predicted naganne behaviour, non-classification (GRD-4);
 - corrections: never without a reason (GRD-6, VII.11);
-- the school year and term a date belongs to.
+- the school year and term a date belongs to;
+- grades entered late: after the Sunday 20:00 that closes their week (ORG-4, VII.9), for the
+  director's supervision report.
 
 Messages meant for users are in Polish."""
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 # ----------------------------------------------------------------------------------- roles
 
@@ -351,6 +354,45 @@ def term_of(day, second_term_start=DEFAULT_SECOND_TERM_START):
     if day.month >= 9:
         return 1
     return 2 if (day.month, day.day) >= (month, day_) else 1
+
+
+# ----------------------------------------------------------------------------------- entered late (ORG-4, VII.9)
+
+SCHOOL_TZ = ZoneInfo("Europe/Warsaw")
+WEEK_CLOSES_AT = time(20, 0)      # VII.9: a week's topics and grades are complete by Sunday 20:00
+
+
+def week_of(day):
+    """Monday and Sunday of the (ISO) week of ``day``."""
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def entry_deadline(day):
+    """VII.9: grades referring to a day of a week are entered by the Sunday 20:00 (Polish time)
+    that ends the week; an aware datetime."""
+    return datetime.combine(week_of(day)[1], WEEK_CLOSES_AT, tzinfo=SCHOOL_TZ)
+
+
+def as_utc(moment):
+    """A stored time as an aware datetime; a naive one (SQLite keeps no zone) is UTC."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def entered_late(grade_date, entered_at):
+    """True when a grade referring to ``grade_date`` was entered (``entered_at``) after the
+    deadline of that date's week (ORG-4, VII.9). A correction is not an entry: only the time the
+    grade was first entered counts."""
+    return as_utc(entered_at) > entry_deadline(grade_date)
+
+
+def late_grades(grades, week_start):
+    """ORG-4, VII.9: of ``grades`` (each with ``date`` and ``entered_at``), those that refer to a
+    day of the week of ``week_start`` (Monday to Sunday; any day of the week will do) and were
+    entered after that week's Sunday 20:00. Sorted by teacher, then entry time."""
+    monday, sunday = week_of(week_start)
+    late = [g for g in grades if monday <= g["date"] <= sunday and entered_late(g["date"], g["entered_at"])]
+    return sorted(late, key=lambda g: (g.get("teacher_id") or "", as_utc(g["entered_at"]), g.get("grade_id") or ""))
 
 
 # ----------------------------------------------------------------------------------- who sees what (GRD-7)

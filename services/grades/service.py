@@ -4,7 +4,7 @@ class lists, teaching assignments, guardians), applies the rule from ``domain``,
 records events in the outbox in the same transaction."""
 import base64
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -128,7 +128,8 @@ class GradesService(ArchiveExport, PlatformService):
                 except NotFound:
                     pass
         if student_id and domain.PARENT in roles and c.user_id:
-            children = [a["id"] for a in self.identity.children_of(c.user_id)]
+            children = list(c.children) if c.children is not None else [
+                a["id"] for a in self.identity.children_of(c.user_id)]
         return domain.Viewer.of(c.user_id, roles, taught, class_teacher_of, children)
 
     def _grade(self, grade_id):
@@ -552,6 +553,22 @@ class GradesService(ArchiveExport, PlatformService):
         return self.db.session.scalars(select(Grade).where(Grade.deleted_at.is_(None), *conditions)
                                        .order_by(Grade.date, Grade.created_at)).all()
 
+    def _student_school(self, student_id):
+        """The school of a student account the caller may ask about. A parent's own child (the
+        children came with the session) and a student's own id need no question to identity;
+        anyone else's id is checked there (NotFound: another school, not a student)."""
+        c = self.caller
+        c.require_authenticated()
+        if c.school_id and isinstance(student_id, str) and (
+                (domain.STUDENT in c.roles and student_id == c.user_id)
+                or (domain.PARENT in c.roles and c.children is not None and student_id in c.children)):
+            return c.school_id
+        account = self.identity.get_account(student_id)      # NotFound: another school, not own child
+        c.require_school(account.get("school_id"))
+        if domain.STUDENT not in (account.get("roles") or ()):
+            raise NotFound("Nie znaleziono ucznia.")
+        return account["school_id"]
+
     @typed_rpc
     def student_grades(self, student_id, term=None, school_year=None):
         """A student's grades in a school year per subject with weighted averages per term and for
@@ -560,12 +577,8 @@ class GradesService(ArchiveExport, PlatformService):
         accepted (GRD-3), nor the correction history (only that a grade was corrected). A teacher
         sees the subjects taught, the class teacher and managers everything."""
         query = load(ListQuery, {"term": term, "school_year": school_year})
-        self.caller.require_authenticated()
-        account = self.identity.get_account(student_id)      # NotFound: another school, not own child
-        self.caller.require_school(account.get("school_id"))
-        if domain.STUDENT not in (account.get("roles") or ()):
-            raise NotFound("Nie znaleziono ucznia.")
-        school_id, year = account["school_id"], self._year(query["school_year"])
+        school_id = self._student_school(student_id)
+        year = self._year(query["school_year"])
         s = self.db.session
         grades = self._live_grades(Grade.student_id == student_id, Grade.school_id == school_id,
                                    Grade.school_year == year)
@@ -932,6 +945,30 @@ class GradesService(ArchiveExport, PlatformService):
         return {"students": len(order), "notices": len(flags), "filename": f"zagrozenia-{cls['name']}.pdf",
                 "pdf_base64": base64.b64encode(pdf).decode()}
 
+    # ================================================================ supervision (ORG-4)
+
+    @typed_rpc
+    def late_grades(self, school_id, week_start):
+        """ORG-4, V.3a, VII.9: the partial grades of a week (Monday to Sunday of ``week_start``, an
+        ISO date) entered after its Sunday 20:00 (Polish time): the hook scheduling's supervision
+        report asks. ``[{grade_id, teacher_id, student_id, class_id, subject_id, column_id, date,
+        entered_at}]``, by teacher and entry time; deleted grades are left out, a later correction
+        does not make a grade late. The director, administrators, the control account, the system."""
+        self.caller.require_school(school_id)
+        self.caller.require_role(*domain.READ_ALL)
+        day = _parse_day(week_start, "week_start")
+        monday, sunday = domain.week_of(day)
+        rows = self.db.session.execute(select(
+            Grade.id, Grade.teacher_id, Grade.student_id, Grade.class_id, Grade.subject_id, Grade.column_id,
+            Grade.date, Grade.created_at).where(
+            Grade.school_id == school_id, Grade.date >= monday, Grade.date <= sunday,
+            Grade.deleted_at.is_(None))).all()
+        grades = [{"grade_id": r.id, "teacher_id": r.teacher_id, "student_id": r.student_id,
+                   "class_id": r.class_id, "subject_id": r.subject_id, "column_id": r.column_id,
+                   "date": r.date, "entered_at": r.created_at} for r in rows]
+        return [dict(g, date=g["date"].isoformat(), entered_at=domain.as_utc(g["entered_at"]).isoformat())
+                for g in domain.late_grades(grades, monday)]
+
     # ================================================================ statistics and printouts (GRD-8)
 
     def _stat_rows(self, grades, cats):
@@ -1127,6 +1164,17 @@ class GradesService(ArchiveExport, PlatformService):
         self.db.session.add(StudentMove(school_id=event["school_id"], event_id=event["id"], kind="removed",
                                         student_id=p["student_id"], from_class_id=p["class_id"],
                                         reason=p.get("reason")))
+
+
+def _parse_day(value, field):
+    """A date argument given positionally (ISO text or a date); ``Invalid`` naming it otherwise."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        message = "Podaj datę w postaci RRRR-MM-DD."
+        raise Invalid(message, {field: [message]})
 
 
 def _surname_key(name):

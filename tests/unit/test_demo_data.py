@@ -1,6 +1,8 @@
 """The deterministic part of the demo data (scripts/demo_data.py): what it would load, checked
-against identity's own rules, without a broker."""
+against the services' own rules, without a broker. Loading it over the real broker, and loading
+it twice: tests/integration/test_demo_data.py."""
 from collections import Counter
+from datetime import date, timedelta
 
 from scripts import demo_data
 from services.identity import domain
@@ -88,3 +90,79 @@ def test_table_prints_every_role_and_the_password():
     for login in ("admin.stowarzyszenie", "sp1.admin", "sp1.dyrektor", "sp1.rodzic1", "sp1.uczen1",
                   "sp1.kontrola", "lo2.admin", "lo2.sekretariat"):
         assert login in text
+
+
+# ------------------------------------------------------------------------------------ the activity
+
+SATURDAY = date(2026, 11, 28)   # a Saturday of the first term, two full school weeks behind it
+
+
+def test_activity_is_the_same_for_one_day_and_covers_the_last_two_school_weeks():
+    plan = demo_data.build_plan()
+    act = demo_data.build_activity(plan, SATURDAY)
+    assert act == demo_data.build_activity(demo_data.build_plan(), SATURDAY)
+    assert act["year"]["name"] == "2026/2027" and len(act["year"]["terms"]) == 2
+    assert act["days"] == [date(2026, 11, d) for d in (16, 17, 18, 19, 20, 23, 24, 25, 26, 27)]
+    assert (act["predicted_kind"], act["final_kind"]) == ("predicted_midyear", "midyear")
+    assert demo_data.build_activity(plan, date(2027, 3, 10))["predicted_kind"] == "predicted_annual"
+    # National days off are not school days (11 November), and lessons are only on school days.
+    nov = demo_data.build_activity(plan, date(2026, 11, 13))
+    assert date(2026, 11, 11) not in nov["days"] and date(2026, 11, 10) not in nov["days"]
+    # The first days of September: what fits, nothing before the year began.
+    first = demo_data.build_activity(plan, date(2026, 9, 1))
+    assert first["days"] == [] and all(s["lessons"] == [] for s in first["schools"])
+
+
+def test_timetable_has_no_clashes_and_every_teacher_teaches_every_weekday():
+    act = demo_data.build_activity(demo_data.build_plan(), SATURDAY)
+    for school in act["schools"]:
+        busy = Counter((e["teacher"], e["weekday"], e["period"]) for entries in school["timetable"].values()
+                       for e in entries)
+        assert max(busy.values()) == 1
+        for teacher in {t for t, _, _ in busy}:
+            assert {d for t, d, _ in busy if t == teacher} == {1, 2, 3, 4, 5}, teacher
+        for name, entries in school["timetable"].items():
+            assert len(entries) == sum(h for _, _, h, _ in demo_data.CURRICULUM[school["short_name"]])
+            for weekday in range(1, 6):
+                periods = sorted(e["period"] for e in entries if e["weekday"] == weekday)
+                assert periods == list(range(1, len(periods) + 1)), (name, weekday)   # no gaps
+                assert max(Counter(e["subject"] for e in entries if e["weekday"] == weekday).values()) <= 2
+
+
+def test_lessons_grades_and_attendance_tell_a_story_for_every_login():
+    plan = demo_data.build_plan()
+    act = demo_data.build_activity(plan, SATURDAY)
+    this_monday = SATURDAY - timedelta(days=SATURDAY.weekday())
+    for school, planned in zip(plan["schools"], act["schools"]):
+        logins = {a["login"] for a in school["staff"] + school["students"] + school["parents"]}
+        lessons = planned["lessons"]
+        without = [x for x in lessons if x["topic"] is None]
+        assert len(without) == 2 and all(x["attendance"] is None for x in without)
+        assert any(x["date"] < this_monday for x in without)             # last week: supervision report
+        kinds = Counter(cat for x in lessons for _, cat in x["attendance"] or ())
+        assert {"absent", "late", "released", "school_reasons"} <= set(kinds)
+        # The class teacher's justification covers a day the student was absent at every lesson.
+        j = planned["justifications"][0]
+        assert j["by"].startswith(f"{school['short_name']}.wychowawca.")
+        day_lessons = [x for x in lessons if x["date"] == j["dates"][0] and any(s == j["student"] for s, _ in
+                                                                                 x["attendance"] or ())]
+        assert day_lessons and all((j["student"], "absent") in x["attendance"] for x in day_lessons)
+        assert [e["decide"] is None for e in planned["e_justifications"]] == [True, False]
+        assert all((e["parent"], e["student"]) in school["guardianships"] for e in planned["e_justifications"])
+        # Grades: this week's columns for every graded subject of both classes, one late column.
+        late = [c for c in planned["columns"] if c["late"]]
+        assert len(late) == 1 and late[0]["date"] < this_monday
+        assert all(this_monday <= c["date"] < SATURDAY for c in planned["columns"] if not c["late"])
+        graded = {(c["class"], c["subject"]) for c in planned["columns"]}
+        assert len(graded) == 2 * (len(demo_data.CURRICULUM[school["short_name"]]) - 1)
+        assert all(len(c["values"]) == 6 and {s for s, _ in c["values"]} <= logins for c in planned["columns"])
+        finals = planned["finals"]
+        assert any(f["accepted_by"] == f"{school['short_name']}.dyrektor" for f in finals)
+        assert any(f["accepted_by"] is None for f in finals)
+        assert any(f["value"] == "1" and f["kind"] == act["predicted_kind"] for f in finals)   # at risk
+        assert any(f["kind"] == act["final_kind"] and f["accepted_by"] for f in finals)
+        # Everyone named is an account of the school.
+        named = {x["teacher"] for x in lessons} | {f["by"] for f in finals} | {m["by"] for m in planned["messages"]}
+        named |= {a["by"] for a in planned["announcements"]} | {e["by"] for e in planned["calendar"]}
+        assert named <= logins
+        assert planned["announcements"][-1]["topic"] == "fundraising"   # waits for the director

@@ -280,3 +280,45 @@ def test_grd8_final_and_behaviour_statistics():
     assert stats["mean"] == 3.0                         # (5 + 1 + 3) / 3
     beh = domain.behaviour_statistics(["wzorowe", "naganne", "wzorowe"])
     assert beh["distribution"]["wzorowe"] == 2 and beh["distribution"]["naganne"] == 1
+
+
+# ----------------------------------------------------------------------------- ORG-4: grades entered late
+
+def _utc(*args):
+    from datetime import datetime, timezone
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+def test_org4_a_weeks_grades_are_due_by_its_sunday_20_00_polish_time():
+    from datetime import datetime, timezone
+    # 16-22 November 2026 (winter time, UTC+1): due 22 November 20:00 in Warsaw = 19:00 UTC.
+    assert domain.week_of(date(2026, 11, 18)) == (date(2026, 11, 16), date(2026, 11, 22))
+    assert domain.entry_deadline(date(2026, 11, 16)) == _utc(2026, 11, 22, 19, 0)
+    assert domain.entry_deadline(date(2026, 11, 22)) == _utc(2026, 11, 22, 19, 0)   # a Sunday: its own week
+    assert not domain.entered_late(date(2026, 11, 18), _utc(2026, 11, 22, 19, 0))
+    assert domain.entered_late(date(2026, 11, 18), _utc(2026, 11, 22, 19, 0, 1))
+    # Summer time (UTC+2): 14-20 September 2026 is due 20 September 18:00 UTC.
+    assert not domain.entered_late(date(2026, 9, 14), _utc(2026, 9, 20, 18, 0))
+    assert domain.entered_late(date(2026, 9, 14), _utc(2026, 9, 20, 18, 30))
+    # A naive time (SQLite keeps no zone) is UTC.
+    assert domain.entered_late(date(2026, 9, 14), datetime(2026, 9, 20, 18, 30))
+    assert not domain.entered_late(date(2026, 9, 14), datetime(2026, 9, 20, 17, 59))
+    assert domain.as_utc(datetime(2026, 9, 20, 17, 59)).tzinfo == timezone.utc
+
+
+def test_org4_late_grades_of_a_week_by_teacher_and_entry_time():
+    grades = [
+        {"grade_id": "on-time", "teacher_id": "t1", "date": date(2026, 11, 17), "entered_at": _utc(2026, 11, 20, 10)},
+        {"grade_id": "late-b", "teacher_id": "t2", "date": date(2026, 11, 20), "entered_at": _utc(2026, 11, 23, 7)},
+        {"grade_id": "late-a2", "teacher_id": "t1", "date": date(2026, 11, 16), "entered_at": _utc(2026, 11, 24, 9)},
+        {"grade_id": "late-a1", "teacher_id": "t1", "date": date(2026, 11, 22), "entered_at": _utc(2026, 11, 22, 19, 5)},
+        # Another week: late for its own week, not part of this one.
+        {"grade_id": "week-before", "teacher_id": "t1", "date": date(2026, 11, 13), "entered_at": _utc(2026, 11, 23, 7)},
+        {"grade_id": "week-after", "teacher_id": "t1", "date": date(2026, 11, 23), "entered_at": _utc(2026, 12, 1, 7)},
+    ]
+    late = domain.late_grades(grades, date(2026, 11, 16))
+    assert [g["grade_id"] for g in late] == ["late-a1", "late-a2", "late-b"]
+    # Any day of the week names the week.
+    assert domain.late_grades(grades, date(2026, 11, 19)) == late
+    assert [g["grade_id"] for g in domain.late_grades(grades, date(2026, 11, 9))] == ["week-before"]
+    assert domain.late_grades([], date(2026, 11, 16)) == []
