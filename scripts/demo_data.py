@@ -2,6 +2,7 @@
 
     python -m scripts.demo_data              load (idempotent), then print the demo logins
     python -m scripts.demo_data --no-table   load, print progress only
+    python -m scripts.demo_data --no-history load without the rest of the term (quicker)
     python -m scripts.demo_data --table      print the demo logins only (no broker needed)
 
 The services must be running (``scripts/start`` runs this after they answer their health RPC);
@@ -21,12 +22,23 @@ student at risk), an accepted mid-year (or annual) grade and a behaviour grade; 
 and parent meeting; a message to the parents of the first class, a parent's reply; an
 announcement of the director and a fund-raising one waiting for the director's approval.
 
+Before those ten days, the rest of the current term (from its first day in the school calendar)
+is background history (``plan_history``; ``load(history=False)`` or ``--no-history`` leave it
+out): every lesson of each class with a topic (by subject, from a short list) and its attendance,
+entered by the lesson's teacher, with a seeded sprinkle of single absences (about 1.5 %), lates
+and illnesses of 1-3 days, most of them justified by the class teacher; so the term's percentages
+and weekly views count from the term's first day. It is loaded ten days at a time with a progress
+line each: about 50 school days (late November) add about 30 s for both schools on a 2-core
+machine; the longest history, ~90 school days (June), about a minute.
+
 What is loaded is fixed: names come from fixed lists through a seeded random generator, so the
 logins and names are the same on every machine (``build_plan``, no broker needed); the activity
 depends on the day only (``build_activity(plan, today)``). Loading is idempotent: what already
 exists (the same login, school short name, class name, lesson topic, grade column...) is looked
 up instead of created, so running it twice changes nothing; once a school's activity is complete
-(its last record, the waiting announcement, exists) a later run, on any day, skips it.
+(its last record, the waiting announcement, exists) a later run, on any day, skips it,
+history included. A run interrupted before that (e.g. in the middle of the history) completes on
+the next run: lessons whose topic or attendance is there, and justified illnesses, are skipped.
 ``scripts/start`` runs it every time.
 """
 import argparse
@@ -352,6 +364,121 @@ COLUMNS = (
 LATE_COLUMN = ("mat", "kartkówka", "Kartkówka: kolejność wykonywania działań")
 NOT_GRADED = ("gw",)
 
+# The term's history (``plan_history``): every school day of the current term before the last
+# ten, each lesson with a topic and attendance. The first lesson of a subject in the term is an
+# organisational one; then the subject's topics in turn (a later round: exercises, revision...).
+HISTORY_FIRST_TOPIC = ("Lekcja organizacyjna: wymagania edukacyjne i zasady oceniania",
+                       "Podsumowanie I okresu, plan pracy na II okres")   # by term (1, 2)
+HISTORY_TOPICS = {
+    "pol": ("Powtórzenie wiadomości z poprzedniej klasy", "Rodzaje wypowiedzeń", "Zdanie pojedyncze i złożone",
+            "Mit – cechy gatunku", "Praca z tekstem: czytanie ze zrozumieniem", "List oficjalny i prywatny",
+            "Związki frazeologiczne", "Opowiadanie z dialogiem", "Interpunkcja: przecinek w zdaniu",
+            "Lektura: omówienie wątków"),
+    "mat": ("Liczby naturalne – powtórzenie", "Działania pisemne", "Potęgi liczb naturalnych",
+            "Podzielność liczb", "Liczby pierwsze i złożone", "NWD i NWW", "Oś liczbowa",
+            "Figury płaskie – powtórzenie", "Pole prostokąta i kwadratu", "Zadania tekstowe – plan rozwiązania"),
+    "ang": ("Back to school – vocabulary", "To be – revision", "Have got – affirmative and negative",
+            "Possessive adjectives", "Describing people", "There is / there are", "My house – speaking",
+            "Can for ability", "Reading: A letter from a friend", "Writing an email"),
+    "his": ("Czas w historii: chronologia", "Prehistoria człowieka", "Starożytny Egipt",
+            "Mezopotamia i pismo", "Starożytna Grecja: polis", "Demokracja ateńska", "Starożytny Rzym",
+            "Dziedzictwo antyku"),
+    "przyr": ("Sposoby poznawania przyrody", "Przyrządy obserwacyjne", "Składniki pogody",
+              "Stany skupienia wody", "Organizmy w naszym otoczeniu", "Skały i gleby",
+              "Ochrona przyrody w Polsce", "Bezpieczne eksperymenty"),
+    "bio": ("Biologia jako nauka", "Metody badań biologicznych", "Składniki chemiczne organizmów",
+            "Białka, cukry, tłuszcze", "Witaminy i sole mineralne", "Mikroskop i preparaty",
+            "Wirusy – budowa i znaczenie", "Bakterie w przyrodzie"),
+    "wf": ("Zasady bezpieczeństwa na lekcjach wychowania fizycznego", "Gry zespołowe: piłka nożna",
+           "Test sprawności fizycznej", "Bieg ciągły i marszobieg", "Piłka ręczna – podania",
+           "Ćwiczenia równoważne", "Unihokej – prowadzenie piłki", "Tenis stołowy"),
+    "gw": ("Wybór samorządu klasowego", "Prawa i obowiązki ucznia", "Jak radzić sobie ze stresem?",
+           "Dzień Edukacji Narodowej – przygotowania", "Kultura słowa na co dzień", "Planowanie czasu wolnego"),
+}
+HISTORY_ROUNDS = ("ćwiczenia", "utrwalenie", "praca w grupach", "powtórzenie", "karta pracy",
+                  "zadania dodatkowe")
+HISTORY_ABSENT = 0.015      # a single lesson missed (per student and lesson)
+HISTORY_LATE = (0.03, 0.006)   # late for the first lesson of the day, for a later one
+HISTORY_ILLNESS = 0.012     # falling ill on a school day (then 1-3 school days at home)
+HISTORY_ILLNESS_DAYS = (1, 1, 2, 2, 3)
+HISTORY_JUSTIFIED = 0.8     # illnesses justified by the class teacher (the rest stay unexcused)
+HISTORY_REASONS = ("Choroba – zwolnienie lekarskie dostarczone przez rodzica.",
+                   "Choroba – usprawiedliwienie pisemne rodzica.",
+                   "Przeziębienie, dziecko zostało w domu – informacja od rodzica.",
+                   "Wizyta u lekarza i choroba – usprawiedliwienie rodzica.")
+HISTORY_CHUNK = 10          # school days per step of loading (a progress line each)
+
+
+def _current_term(terms, today):
+    """The term of ``today`` (the last one begun); None before the school year begins."""
+    begun = [t for t in terms if t["starts_on"] <= today]
+    return begun[-1] if begun else None
+
+
+def plan_history(timetable, students, class_teacher, days, seed, term_number=1):
+    """The background history of one school: for ``days`` (school days of the current term before
+    the last ten), every lesson of each class (``timetable``: {class: [{weekday, period, subject,
+    teacher}]}) with a topic and the attendance of ``students`` ({class: [login]}), and the
+    justifications of illnesses by the class teacher (``class_teacher``: {class: login}).
+
+    The attendance is a seeded sprinkle, the same on every machine: about 1-2 % single lessons
+    missed, a few lates (mostly for the first lesson), and now and then an illness of 1-3 school
+    days (absent at every lesson), most of them justified by the class teacher. Returns
+    ``(lessons, justifications)`` in the form of ``build_activity``'s ``lessons`` and
+    ``justifications``. No broker needed."""
+    days = sorted(days)
+    lessons, justifications = [], []
+    whole, single = {}, {}   # (student, date) -> "absent"; (student, date, period) -> category
+    for cname in sorted(timetable):
+        rng = random.Random(f"{seed}|history|{cname}")
+        periods = {weekday: sorted(e["period"] for e in timetable[cname] if e["weekday"] == weekday)
+                   for weekday in range(1, 6)}
+        for student in students[cname]:
+            i = 0
+            while i < len(days):      # illnesses: consecutive school days, then a few healthy ones
+                if rng.random() < HISTORY_ILLNESS:
+                    ill = days[i:i + rng.choice(HISTORY_ILLNESS_DAYS)]
+                    for d in ill:
+                        whole[(student, d)] = "absent"
+                    if rng.random() < HISTORY_JUSTIFIED:
+                        justifications.append({"by": class_teacher[cname], "student": student, "dates": ill,
+                                               "reason": rng.choice(HISTORY_REASONS)})
+                    i += len(ill) + 5
+                else:
+                    i += 1
+            for d in days:            # single lessons missed and lates (drawn for every lesson)
+                for k, period in enumerate(periods[d.isoweekday()]):
+                    r = rng.random()
+                    if (student, d) in whole:
+                        continue
+                    if r < HISTORY_ABSENT:
+                        single[(student, d, period)] = "absent"
+                    elif r < HISTORY_ABSENT + HISTORY_LATE[0 if k == 0 else 1]:
+                        single[(student, d, period)] = "late"
+    first_topic = HISTORY_FIRST_TOPIC[min(term_number, 2) - 1]
+    counter = {}
+    for d in days:
+        for cname in sorted(timetable):
+            for e in sorted((e for e in timetable[cname] if e["weekday"] == d.isoweekday()),
+                            key=lambda e: e["period"]):
+                n = counter[(cname, e["subject"])] = counter.get((cname, e["subject"]), 0)
+                counter[(cname, e["subject"])] += 1
+                if n == 0:
+                    topic = first_topic
+                else:
+                    topics = HISTORY_TOPICS[e["subject"]]
+                    topic, r = topics[(n - 1) % len(topics)], (n - 1) // len(topics)
+                    if r:
+                        topic = f"{topic} – {HISTORY_ROUNDS[(r - 1) % len(HISTORY_ROUNDS)]}"
+                entries = []
+                for student in students[cname]:
+                    category = single.get((student, d, e["period"])) or whole.get((student, d))
+                    if category:
+                        entries.append((student, category))
+                lessons.append({"class": cname, "date": d, "period": e["period"], "subject": e["subject"],
+                                "teacher": e["teacher"], "topic": topic, "attendance": entries})
+    return lessons, justifications
+
 
 def _timetable(classes, units, seed):
     """A weekly timetable for ``classes`` from their ``units`` ({class: [(subject, teacher)]},
@@ -406,11 +533,16 @@ def build_activity(plan, today):
     (about two weeks) with topics and attendance (absences, lates, a justification, a parent's
     e-justification accepted and one waiting), columns of grades, predicted grades (some
     accepted, some waiting), an accepted mid-year (or annual) grade, calendar entries, messages
-    and announcements (one waiting for the director). No broker needed; the same for one day."""
+    and announcements (one waiting for the director). Before the last school days, the rest of
+    the current term (``history_days``) as background history: each school's ``history`` (every
+    lesson with a topic and attendance) and ``history_justifications`` (``plan_history``). No
+    broker needed; the same for one day."""
     from tools.datagen.plan import BELLS, final_value, grade_value, school_calendar
 
     cal = school_calendar(_school_year(today))
     days = [d for d in cal["school_days"] if d < today][-ACTIVITY_DAYS:]
+    term = _current_term(cal["terms"], today)
+    history_days = [d for d in cal["school_days"] if term and days and term["starts_on"] <= d < days[0]]
     second_term = today >= cal["terms"][1]["starts_on"]
     predicted_kind, final_kind = (("predicted_annual", "annual") if second_term
                                   else ("predicted_midyear", "midyear"))
@@ -426,7 +558,7 @@ def build_activity(plan, today):
 
     out = {"year": {"name": cal["name"], "starts_on": cal["starts_on"], "ends_on": cal["ends_on"],
                     "terms": cal["terms"]},
-           "days_off": cal["days_off"], "days": days, "today": today,
+           "days_off": cal["days_off"], "days": days, "term": term, "history_days": history_days, "today": today,
            "predicted_kind": predicted_kind, "final_kind": final_kind, "schools": []}
     for school in plan["schools"]:
         sp = school["short_name"]
@@ -517,6 +649,11 @@ def build_activity(plan, today):
                     lessons.append({"class": cname, "date": d, "period": e["period"], "subject": e["subject"],
                                     "teacher": e["teacher"], "topic": topics[n % len(topics)] if held else None,
                                     "attendance": entries if held else None})
+
+        # The rest of the current term: background history (``plan_history``).
+        history, history_justifications = plan_history(
+            timetable, students, class_teacher, history_days, f"{SEED}|{sp}",
+            cal["terms"].index(term) + 1 if term else 1)
 
         justifications, e_justifications = [], []
         if day(1):
@@ -609,6 +746,7 @@ def build_activity(plan, today):
         ]
         out["schools"].append({
             "short_name": sp, "subjects": subjects, "timetable": timetable, "lessons": lessons,
+            "history": history, "history_justifications": history_justifications,
             "justifications": justifications, "e_justifications": e_justifications, "columns": columns,
             "finals": finals, "calendar": calendar, "messages": messages, "announcements": announcements,
         })
@@ -701,13 +839,90 @@ def _gather(calls, window=12):
     return out
 
 
-def _load_activity(rpc, tag, sid, act, school_act, accounts, classes, log, total):
+def _enter_lessons(admin, as_, sid, classes, sid_of, days, lessons):
+    """Make the lessons of ``days`` for the classes (``scheduling.lessons_for``) and enter the
+    planned topics and attendance lists (``lessons``, as ``build_activity`` plans them) that are
+    not there yet, each by the lesson's teacher, concurrently. Returns (the planned lessons that
+    exist, as (plan, lesson) pairs; topics entered; attendance lists entered; records already
+    there)."""
+    iso = date.isoformat
+    found = _gather([(admin.scheduling.lessons_for, (iso(d), klass["id"])) for d in days for klass in classes.values()])
+    lesson = {}
+    for rows in found:
+        for row in rows:
+            lesson[(row["class_name"], row["date"], row["period"])] = row
+    on = {iso(d) for d in days}
+    planned = [(p, lesson[(p["class"], iso(p["date"]), p["period"])]) for p in lessons
+               if iso(p["date"]) in on and (p["class"], iso(p["date"]), p["period"]) in lesson]
+    recorded = admin.attendance.lessons_recorded(sid, [row["id"] for _, row in planned]) if planned else {}
+    calls, topics, lists = [], 0, 0
+    for p, row in planned:
+        teacher = as_(p["teacher"])
+        if p["topic"] and not row["topic"]:
+            calls.append((teacher.scheduling.enter_topic, (row["id"], {"topic": p["topic"]})))
+            topics += 1
+        if p["attendance"] is not None and not recorded.get(row["id"]):
+            calls.append((teacher.attendance.record_lesson_attendance, (row["id"], {
+                "entries": [{"student_id": sid_of[s], "category": cat} for s, cat in p["attendance"]],
+                "default": "present"})))
+            lists += 1
+    _gather(calls)
+    already = sum(1 for p, row in planned if p["topic"] and row["topic"]) + \
+        sum(1 for p, row in planned if p["attendance"] is not None and recorded.get(row["id"]))
+    return planned, topics, lists, already
+
+
+def _load_history(admin, as_, tag, sid, classes, sid_of, days, a, log, total):
+    """The background history of the current term (``plan_history``): the lessons of ``days``
+    with topics and attendance, ``HISTORY_CHUNK`` days at a time with a progress line each, then
+    the illnesses justified by the class teacher. Idempotent like the rest: a lesson's topic or
+    attendance that is there is not entered again, a justified illness not justified again (so
+    an interrupted first run completes)."""
+    iso = date.isoformat
+    t0 = time.monotonic()
+    on = {iso(d) for d in days}
+    lessons = [p for p in a["history"] if iso(p["date"]) in on]
+    span = f"{days[0].strftime('%d.%m.')}–{days[-1].strftime('%d.%m.%Y')}"
+    log(f"  {tag}: the rest of the term ({span}): {len(days)} school days, {len(lessons)} lessons with "
+        f"topics and attendance, {HISTORY_CHUNK} days at a time")
+    n_lessons = topics = lists = already = 0
+    for i in range(0, len(days), HISTORY_CHUNK):
+        chunk = days[i:i + HISTORY_CHUNK]
+        planned, t, n, f = _enter_lessons(admin, as_, sid, classes, sid_of, chunk, lessons)
+        n_lessons, topics, lists, already = n_lessons + len(planned), topics + t, lists + n, already + f
+        log(f"  {tag}:   {i + len(chunk)}/{len(days)} days (to {chunk[-1].strftime('%d.%m.')}): "
+            f"{n_lessons} lessons, {topics} topics and {lists} attendance lists entered "
+            f"({time.monotonic() - t0:.0f} s)")
+    # Illnesses justified by the class teacher (those whose absences are still unexcused).
+    todo = [j for j in a["history_justifications"] if all(iso(d) in on for d in j["dates"])]
+    students = sorted({(j["by"], j["student"]) for j in todo})
+    seen = {}
+    for (by, student), entries in zip(students, _gather([
+            (as_(by).attendance.student_attendance, (sid_of[student], iso(days[0]), iso(days[-1])))
+            for by, student in students])):
+        seen[student] = {e["lesson_date"] for e in entries if e["kind"] == "absent"}
+    calls = [(as_(j["by"]).attendance.justify, ({"student_id": sid_of[j["student"]],
+                                                 "dates": [iso(d) for d in j["dates"]], "reason": j["reason"]},))
+             for j in todo if any(iso(d) in seen[j["student"]] for d in j["dates"])]
+    _gather(calls)
+    total.created += topics + lists + len(calls)
+    total.found += already + len(todo) - len(calls)
+    kinds = [cat for p in lessons for _, cat in p["attendance"]]
+    log(f"  {tag}: the rest of the term: {n_lessons} lessons of {len(days)} school days ({span}) with "
+        f"{kinds.count('absent')} absences and {kinds.count('late')} lates, "
+        f"{_plural(len(todo), 'illness')} justified by the class teacher: {topics} topics, "
+        f"{lists} attendance lists and {_plural(len(calls), 'justification')} entered in "
+        f"{time.monotonic() - t0:.1f} s")
+
+
+def _load_activity(rpc, tag, sid, act, school_act, accounts, classes, log, total, history=()):
     """Load one school's activity (``build_activity``) through the RPC API, each record as the
     person who would enter it. Idempotent: what exists is looked up, not created again. The
     school year and its timetable are checked on every run (a run in a new school year sets them
     up); once the last record of the rest (the announcement waiting for approval) is there, the
     lessons, attendance, grades and messages are skipped, so a later run on another day adds
-    nothing to them."""
+    nothing to them. ``history``: the days of the term's background history to load (the lessons
+    of ``school_act["history"]`` on those days), loaded before the last school days."""
     def as_(login):
         return rpc.as_(_ctx(accounts[login]))
 
@@ -771,39 +986,22 @@ def _load_activity(rpc, tag, sid, act, school_act, accounts, classes, log, total
         log(f"  {tag}: lessons, attendance, grades, calendar and messages: already there")
         return
 
-    # 2. The lessons of the last school days (made from the timetable), their topics and attendance.
-    #    Class lists of an older demo load began on the day it ran: no lessons before that.
+    # 2. The rest of the current term (background history), then the last school days: their
+    #    lessons (made from the timetable), topics and attendance. Class lists of an older demo
+    #    load began on the day it ran: no lessons before that.
     rosters = _gather([(admin.scheduling.class_list, (classes[cname]["id"],)) for cname in a["timetable"]])
     since = max((e["enrolled_on"] for rows in rosters for e in rows), default=None)
     days = [d for d in act["days"] if since is None or iso(d) >= since]
     if len(days) < len(act["days"]):
         log(f"  {tag}: the class lists begin on {since} (an older demo load): no lessons before that day")
-    found = _gather([(admin.scheduling.lessons_for, (iso(d), classes[cname]["id"]))
-                     for d in days for cname in a["timetable"]])
-    lesson = {}
-    for rows in found:
-        for row in rows:
-            lesson[(row["class_name"], row["date"], row["period"])] = row
-    planned = [(p, lesson[(p["class"], iso(p["date"]), p["period"])]) for p in a["lessons"]
-               if (p["class"], iso(p["date"]), p["period"]) in lesson]
+    history = [d for d in history if since is None or iso(d) >= since]
+    if history:
+        _load_history(admin, as_, tag, sid, classes, sid_of, history, a, log, total)
+    planned, topics, lists, found = _enter_lessons(admin, as_, sid, classes, sid_of, days, a["lessons"])
     on = {iso(d) for d in days}
-    recorded = admin.attendance.lessons_recorded(sid, [row["id"] for _, row in planned]) if planned else {}
-    calls, topics, lists = [], 0, 0
-    for p, row in planned:
-        teacher = as_(p["teacher"])
-        if p["topic"] and not row["topic"]:
-            calls.append((teacher.scheduling.enter_topic, (row["id"], {"topic": p["topic"]})))
-            topics += 1
-        if p["attendance"] is not None and not recorded.get(row["id"]):
-            calls.append((teacher.attendance.record_lesson_attendance, (row["id"], {
-                "entries": [{"student_id": sid_of[s], "category": cat} for s, cat in p["attendance"]],
-                "default": "present"})))
-            lists += 1
-    _gather(calls)
     held = sum(1 for p, _ in planned if p["topic"])
     total.created += topics + lists
-    total.found += sum(1 for p, row in planned if p["topic"] and row["topic"]) + \
-        sum(1 for p, row in planned if p["attendance"] is not None and recorded.get(row["id"]))
+    total.found += found
     absences = sum(1 for p, _ in planned for _, cat in p["attendance"] or () if cat == "absent")
     span = f"{days[0].strftime('%d.%m.')}–{days[-1].strftime('%d.%m.%Y')}" if days else "none yet"
     log(f"  {tag}: {len(planned)} lessons of {len(days)} school days ({span}), {held} with topic and "
@@ -929,9 +1127,12 @@ def _load_activity(rpc, tag, sid, act, school_act, accounts, classes, log, total
         f"{len(a['announcements'])} announcements (one waits for the director's approval): {_new(c)}")
 
 
-def load(amqp_uri=None, log=print, today=None, data_dir=None):
+def load(amqp_uri=None, log=print, today=None, data_dir=None, history=True, history_days=None):
     """Load the demo data; return the logins table (``logins_table``). The list of accounts goes
-    to ``data_dir`` (default: the data folder, ``DZIENNIK_DATA_DIR``)."""
+    to ``data_dir`` (default: the data folder, ``DZIENNIK_DATA_DIR``). ``history``: also load the
+    rest of the current term before the last ten school days (every lesson with topic and
+    attendance, ``plan_history``); ``history_days``: only its first so many school days, from
+    the term's start (quick loads in tests; None: all)."""
     import services  # noqa: F401  (silences eventlet's deprecation warning)
     import services.common.errors  # noqa: F401  (typed errors deserialise to their classes)
     from services.common import config
@@ -941,6 +1142,7 @@ def load(amqp_uri=None, log=print, today=None, data_dir=None):
     today = today or date.today()
     plan = build_plan()
     activity = build_activity(plan, today)
+    history_days = activity["history_days"][:history_days] if history else []
     t0 = time.monotonic()
     total = _Counter()
     rpc = _Rpc(amqp_uri)
@@ -1069,7 +1271,7 @@ def load(amqp_uri=None, log=print, today=None, data_dir=None):
             # 6. The school's life: timetable, lessons with topics and attendance, grades,
             #    calendar, messages and announcements.
             school_act = next(x for x in activity["schools"] if x["short_name"] == tag)
-            _load_activity(rpc, tag, sid, activity, school_act, accounts, classes, log, total)
+            _load_activity(rpc, tag, sid, activity, school_act, accounts, classes, log, total, history_days)
 
         n_accounts = len(all_accounts(plan))
         if total.created == 0:
@@ -1104,6 +1306,8 @@ def main(argv=None):
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--table", action="store_true", help="only print the demo logins (no broker needed)")
     group.add_argument("--no-table", action="store_true", help="load without printing the logins table")
+    parser.add_argument("--no-history", action="store_true",
+                        help="load only the last ten school days, not the rest of the current term")
     args = parser.parse_args(argv)
     plan = build_plan()
     if args.table:
@@ -1114,7 +1318,7 @@ def main(argv=None):
     safe = uri.split("://", 1)[0] + "://" + uri.rsplit("@", 1)[-1] if "@" in uri else uri
     print(f"Loading the demo data over {safe}")
     try:
-        rows = load(uri)
+        rows = load(uri, history=not args.no_history)
     except Exception as exc:   # noqa: BLE001  (one clear line, not a nameko traceback)
         name = type(exc).__name__
         hint = ""

@@ -125,7 +125,10 @@ def test_ops4_the_association_admin_sees_every_service_and_its_live_instances(vi
         assert "rabbitmq_management" in queues.inner_text()
     else:
         rpc_identity = queues.locator("tr[data-queue='rpc-identity']")
-        assert rpc_identity.locator("td").nth(1).inner_text() == "1"    # one consumer: its one instance
+        # One consumer, its one instance (the management API samples consumers every few seconds,
+        # and the page redraws the queues every 5 s).
+        wait_for(lambda: rpc_identity.locator("td").nth(1).inner_text() == "1", timeout=30, interval=0.5,
+                 what="rpc-identity's consumer on the dashboard")
         note = queues.locator("tr[data-queue='evt-messaging-note_issued--identity.on_note_issued']")
         assert "messaging.note_issued" in note.inner_text() and note.locator("td").nth(4).inner_text() == "1"
         # grades is not running: its handlers' queues (declared at deploy time) have no consumer.

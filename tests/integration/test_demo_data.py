@@ -2,8 +2,9 @@
 SQLite and on PostgreSQL: every demo login has something to look at (issues 4, 5, 6) — the
 timetable and today's lessons, topics and attendance of the last two weeks, grades with averages,
 predicted and accepted final grades, absences with a justification and e-justifications, messages,
-an announcement waiting for the director, the supervision report — and loading it again adds
-nothing."""
+an announcement waiting for the director, the supervision report; the term's attendance from its
+first day (the history before the last two weeks, shortened here to its first days) — and loading
+it again adds nothing."""
 import time
 from datetime import date, timedelta
 
@@ -13,6 +14,10 @@ from scripts import demo_data
 
 pytestmark = pytest.mark.integration
 
+# The history of the term loaded here: its first school days only (the whole term, as
+# ``scripts/start`` loads it, takes longer than these tests should; see docs/setup.md).
+HISTORY_DAYS = 5
+
 
 @pytest.fixture(scope="module")
 def cluster(system):
@@ -20,12 +25,16 @@ def cluster(system):
 
 
 def _demo_today():
-    """Today, or (in the first days of the school year, or in the summer) the latest earlier day
-    with two full weeks of school behind it: the checks below need the whole story."""
+    """Today, or (in the first weeks of a term, or in the summer) the latest earlier day with two
+    full weeks of school and some days of the term's history behind it: the checks below need the
+    whole story."""
     plan, day = demo_data.build_plan(), date.today()
-    while len(demo_data.build_activity(plan, day)["days"]) < demo_data.ACTIVITY_DAYS or day.month in (7, 8):
+    while True:
+        act = demo_data.build_activity(plan, day)
+        if len(act["days"]) == demo_data.ACTIVITY_DAYS and len(act["history_days"]) >= HISTORY_DAYS \
+                and day.month not in (7, 8):
+            return day
         day -= timedelta(days=7)
-    return day
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +43,7 @@ def loaded(cluster, tmp_path_factory):
     lines = []
     started = time.monotonic()
     demo_data.load(cluster.broker.amqp_uri, log=lines.append, today=today,
-                   data_dir=str(tmp_path_factory.mktemp("demo")))
+                   data_dir=str(tmp_path_factory.mktemp("demo")), history_days=HISTORY_DAYS)
     seconds = time.monotonic() - started
     plan = demo_data.build_plan()
     act = demo_data.build_activity(plan, today)
@@ -55,7 +64,8 @@ def as_(loaded, login):
 
 def snapshot(cluster, loaded):
     """What a second load must not change: counts of the records the demo creates in sp1."""
-    rpc, sid, days = cluster.rpc, loaded["sid"], loaded["act"]["days"]
+    rpc, sid = cluster.rpc, loaded["sid"]
+    days = loaded["act"]["history_days"][:HISTORY_DAYS] + loaded["act"]["days"]
     director, admin = as_(loaded, "sp1.dyrektor"), as_(loaded, "sp1.admin")
     lessons = [x for d in days for c in loaded["classes"].values()
                for x in rpc("scheduling", "lessons_for", d.isoformat(), c["id"], ctx=admin)]
@@ -80,7 +90,8 @@ def snapshot(cluster, loaded):
 def test_demo_loads_quickly_and_reports_each_step(loaded):
     text = "\n".join(loaded["lines"])
     assert loaded["seconds"] < 120, text       # well under a minute on an idle machine
-    for words in ("school year", "lessons of", "e-justifications", "columns of grades", "announcements"):
+    for words in ("school year", "the rest of the term", "lessons of", "e-justifications", "columns of grades",
+                  "announcements"):
         assert words in text, text
     assert "demo data loaded" in loaded["lines"][-1]
 
@@ -165,9 +176,59 @@ def test_class_teacher_teacher_and_director_have_work_waiting(cluster, loaded):
     assert sum(1 for g in late["grades"] if g["date"] == late_column["date"].isoformat()) >= len(late_column["values"])
 
 
+def test_term_attendance_counts_from_the_term_start(cluster, loaded):
+    """The term's history: the lessons of the term's first week have topics and attendance, the
+    percentages over the term count them (hand-computed from the plan), and the illnesses the
+    class teacher justified are excused."""
+    act, sp1, today = loaded["act"], loaded["sp1"], loaded["today"]
+    term = act["term"]
+    history = act["history_days"][:HISTORY_DAYS]
+    assert history[0] - term["starts_on"] < timedelta(days=7)
+    klass, admin = loaded["classes"]["4a"], as_(loaded, "sp1.admin")
+    first = cluster.rpc("scheduling", "lessons_for", history[0].isoformat(), klass["id"], ctx=admin)
+    assert first and all(x["topic"] for x in first)
+    recorded = cluster.rpc("attendance", "lessons_recorded", loaded["sid"], [x["id"] for x in first], ctx=admin)
+    assert set(recorded.values()) == {len(klass_students(loaded, "4a"))}
+    # The default formula (ATT-5): present, late and school reasons count as present; absent and
+    # excused as absent; released in neither.
+    on = set(history) | set(act["days"])
+    expected = {s: [0, 0] for s in klass_students(loaded, "4a")}
+    for p in sp1["history"] + sp1["lessons"]:
+        if p["class"] == "4a" and p["date"] in on and p["attendance"] is not None:
+            cats = dict(p["attendance"])
+            for student, counts in expected.items():
+                cat = cats.get(student, "present")
+                if cat != "released":
+                    counts[1 if cat == "absent" else 0] += 1
+    term_range = (term["starts_on"].isoformat(), today.isoformat())
+    by_class = cluster.rpc("attendance", "percentages", "class", klass["id"], *term_range,
+                           ctx=as_(loaded, "sp1.wychowawca.4a"))
+    login = {loaded["accounts"][s]["id"]: s for s in expected}
+    assert {login[row["student_id"]]: [row["present"], row["absent"]] for row in by_class["breakdown"]} == expected
+    child = loaded["accounts"]["sp1.uczen1"]        # what the parent sees: the same, from the term's start
+    mine = cluster.rpc("attendance", "percentages", "student", child["id"], *term_range, ctx=as_(loaded, "sp1.rodzic1"))
+    present, absent = expected["sp1.uczen1"]
+    assert (mine["present"], mine["absent"]) == (present, absent)
+    assert abs(mine["percent"] - 100 * present / (present + absent)) < 0.006
+    since_story = cluster.rpc("attendance", "percentages", "student", child["id"], act["days"][0].isoformat(),
+                              today.isoformat(), ctx=as_(loaded, "sp1.rodzic1"))
+    assert mine["recorded"] > since_story["recorded"]
+    # Illnesses justified by the class teacher (both schools): excused at every lesson of those days.
+    for school in act["schools"]:
+        head = cluster.rpc("identity", "login", {"login": f"{school['short_name']}.admin",
+                                                 "password": demo_data.PASSWORD})["user"]
+        accounts = {a["login"]: a["id"] for a in cluster.rpc("identity", "list_accounts", head["school_id"],
+                                                              ctx=ctx_of(head))}
+        for j in (j for j in school["history_justifications"] if set(j["dates"]) <= set(history)):
+            entries = cluster.rpc("attendance", "student_attendance", accounts[j["student"]], j["dates"][0].isoformat(),
+                                  j["dates"][-1].isoformat(), ctx=ctx_of(head))
+            assert entries and {e["kind"] for e in entries} == {"excused"}, j
+
+
 def test_loading_again_adds_nothing(cluster, loaded, tmp_path):
     before = snapshot(cluster, loaded)
     assert before["topics"] and before["attendance"] and before["pending"] == 1
+    # As scripts/start runs it (with the whole term's history): nothing is added.
     lines = []
     demo_data.load(cluster.broker.amqp_uri, log=lines.append, today=loaded["today"], data_dir=str(tmp_path))
     assert "nothing changed" in lines[-1], lines

@@ -166,3 +166,117 @@ def test_lessons_grades_and_attendance_tell_a_story_for_every_login():
         named |= {a["by"] for a in planned["announcements"]} | {e["by"] for e in planned["calendar"]}
         assert named <= logins
         assert planned["announcements"][-1]["topic"] == "fundraising"   # waits for the director
+
+
+# ------------------------------------------------------------------------------------ the term's history
+
+def _runs(days, school_days):
+    """Runs of consecutive school days in ``days``."""
+    index = {d: i for i, d in enumerate(school_days)}
+    runs = []
+    for d in sorted(days):
+        if runs and index[d] == index[runs[-1][-1]] + 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    return runs
+
+
+def test_history_is_the_rest_of_the_term_before_the_last_ten_school_days():
+    plan = demo_data.build_plan()
+    act = demo_data.build_activity(plan, SATURDAY)
+    history = act["history_days"]
+    assert history[0] == date(2026, 9, 1) and history[-1] == date(2026, 11, 13)   # the term began 1.09.
+    assert date(2026, 11, 10) not in history and date(2026, 11, 11) not in history  # days off
+    assert all(d.weekday() < 5 for d in history) and len(history) == 52
+    assert history[-1] < act["days"][0]                                             # the story stays as it was
+    assert act == demo_data.build_activity(demo_data.build_plan(), SATURDAY)
+    for school in act["schools"]:
+        lessons = school["history"]
+        # Every lesson of every class on every history day, by the timetable's teacher, with a topic
+        # and an attendance list.
+        for name, entries in school["timetable"].items():
+            for d in history:
+                planned = sorted(x["period"] for x in lessons if x["class"] == name and x["date"] == d)
+                assert planned == sorted(e["period"] for e in entries if e["weekday"] == d.isoweekday())
+        slot = {(name, e["weekday"], e["period"]): e for name, entries in school["timetable"].items() for e in entries}
+        assert all(slot[(x["class"], x["date"].isoweekday(), x["period"])]["teacher"] == x["teacher"] and
+                   slot[(x["class"], x["date"].isoweekday(), x["period"])]["subject"] == x["subject"]
+                   for x in lessons)
+        assert all(x["topic"] and x["attendance"] is not None for x in lessons)
+        assert not {x["date"] for x in lessons} & set(act["days"])
+        # Topics by subject: the term's first lesson of a subject is organisational, then they vary.
+        first = {}
+        for x in sorted(lessons, key=lambda x: (x["date"], x["period"])):
+            first.setdefault((x["class"], x["subject"]), x["topic"])
+        assert set(first.values()) == {demo_data.HISTORY_FIRST_TOPIC[0]}
+        for (name, short), n in Counter((x["class"], x["subject"]) for x in lessons).items():
+            topics = [x["topic"] for x in lessons if (x["class"], x["subject"]) == (name, short)]
+            assert len(set(topics)) == n, Counter(topics).most_common(3)   # a class never repeats a topic
+
+
+def test_history_attendance_is_a_realistic_sprinkle_with_illnesses_mostly_justified():
+    plan = demo_data.build_plan()
+    act = demo_data.build_activity(plan, SATURDAY)
+    school_days = act["history_days"]
+    for school, planned in zip(plan["schools"], act["schools"]):
+        class_of = {s: c["name"] for c in school["classes"] for s in c["students"]}
+        class_teacher = {c["name"]: c["class_teacher"] for c in school["classes"]}
+        lessons = planned["history"]
+        seats = sum(len(c["students"]) for c in school["classes"]) * len(lessons) // 2
+        kinds = Counter(cat for x in lessons for _, cat in x["attendance"])
+        assert set(kinds) == {"absent", "late"}
+        assert 0.01 <= kinds["absent"] / seats <= 0.07, kinds
+        assert 0.003 <= kinds["late"] / seats <= 0.03, kinds
+        # Illnesses: whole days (absent at every lesson), 1-3 school days in a row.
+        absent_at = Counter((s, x["date"]) for x in lessons for s, cat in x["attendance"] if cat == "absent")
+        n_lessons = Counter((x["class"], x["date"]) for x in lessons)
+        ill = {(s, d) for (s, d), n in absent_at.items() if n == n_lessons[(class_of[s], d)]}
+        runs = [r for s in sorted(class_of) for r in _runs([d for t, d in ill if t == s], school_days)]
+        assert len(runs) >= 3 and all(1 <= len(r) <= 3 for r in runs)
+        # Most of them justified by the class teacher, each for exactly the days of one illness.
+        justified = planned["history_justifications"]
+        assert len(runs) * 0.5 <= len(justified) <= len(runs)
+        for j in justified:
+            assert j["by"] == class_teacher[class_of[j["student"]]] and j["reason"]
+            assert all((j["student"], d) in ill for d in j["dates"])
+            assert j["dates"] in [r for r in _runs([d for t, d in ill if t == j["student"]], school_days)]
+        # Lates mostly for the first lesson of the day.
+        first_period = {(x["class"], x["date"]): min(y["period"] for y in lessons if (y["class"], y["date"]) ==
+                                                    (x["class"], x["date"])) for x in lessons}
+        lates = [x["period"] == first_period[(x["class"], x["date"])] for x in lessons
+                 for _, cat in x["attendance"] if cat == "late"]
+        assert sum(lates) > len(lates) / 2
+
+
+def test_history_follows_the_current_term():
+    plan = demo_data.build_plan()
+    # The second term began on 1 February: its history starts there, with the term's first topic.
+    march = demo_data.build_activity(plan, date(2027, 3, 10))
+    assert march["term"]["name"] == "Okres 2" and march["term"]["starts_on"] == date(2027, 2, 1)
+    assert march["history_days"][0] == date(2027, 2, 1) and march["history_days"][-1] < march["days"][0]
+    topics = {x["topic"] for s in march["schools"] for x in s["history"]}
+    assert demo_data.HISTORY_FIRST_TOPIC[1] in topics and demo_data.HISTORY_FIRST_TOPIC[0] not in topics
+    # When the last ten school days reach back to the term's start, or at the very start of the
+    # year, there is no history.
+    assert demo_data.build_activity(plan, date(2027, 2, 10))["history_days"] == []
+    first = demo_data.build_activity(plan, date(2026, 9, 1))
+    assert first["history_days"] == [] and all(s["history"] == [] for s in first["schools"])
+    # Three weeks into the term: the days before the last ten.
+    sept = demo_data.build_activity(plan, date(2026, 9, 21))
+    assert sept["history_days"] == [date(2026, 9, d) for d in (1, 2, 3, 4)]
+
+
+def test_plan_history_is_deterministic_and_follows_the_timetable():
+    timetable = {"1x": [{"weekday": w, "period": p, "subject": "mat", "teacher": "t.mat"}
+                        for w in range(1, 6) for p in (1, 2, 3)]}
+    students = {"1x": [f"u{i}" for i in range(20)]}
+    days = [d for d in (date(2026, 9, 1) + timedelta(days=i) for i in range(60)) if d.weekday() < 5]
+    one = demo_data.plan_history(timetable, students, {"1x": "t.wych"}, days, "seed")
+    assert one == demo_data.plan_history(timetable, students, {"1x": "t.wych"}, days, "seed")
+    assert one != demo_data.plan_history(timetable, students, {"1x": "t.wych"}, days, "another seed")
+    lessons, justifications = one
+    assert len(lessons) == 3 * len(days) and {x["teacher"] for x in lessons} == {"t.mat"}
+    assert {s for x in lessons for s, _ in x["attendance"]} <= set(students["1x"])
+    assert justifications and {j["by"] for j in justifications} == {"t.wych"}
+    assert demo_data.plan_history(timetable, students, {"1x": "t.wych"}, [], "seed") == ([], [])
