@@ -490,6 +490,17 @@ def text_substitution(p, class_name, audience):
             f"Lekcja {what} ({when}) odbędzie się w zastępstwie.")
 
 
+def text_lesson_cancelled(p, class_name, audience):
+    """ORG-3: a lesson called off in ZASTĘPSTWA; the teacher, and the class with its parents."""
+    when = f"{_d(p['date'])}, lekcja {p['period']}"
+    what = f"{p['subject_name']} w klasie {class_name}"
+    if audience == "teacher":
+        return (f"Odwołana lekcja: {what}, {when}",
+                f"Twoja lekcja ({what}, {when}) została odwołana. Powód: {p['reason']}.")
+    return (f"Odwołana lekcja: {p['subject_name']}, {when}",
+            f"Lekcja {what} ({when}) się nie odbędzie. Powód: {p['reason']}.")
+
+
 def text_at_risk(student_name, reason, kind, notice_deadline=None):
     """GRD-4: a predicted failing grade, reprehensible behaviour or non-classification."""
     term = "roczna" if kind == "predicted_annual" else "śródroczna"

@@ -949,6 +949,30 @@ class MessagingService(ArchiveExport, PlatformService):
         subject, body = domain.text_substitution(p, klass["name"], "class")
         self._system_message(school_id, [r for r in family if r], subject, body)
 
+    @subscribe("scheduling.lesson_cancelled")
+    @idempotent
+    def on_lesson_cancelled(self, event):
+        """MSG-5, ORG-3: the lesson's teacher, and the class's students and parents, are told that
+        a lesson was cancelled (with the reason)."""
+        p = event["payload"]
+        school_id = event["school_id"]
+        try:
+            klass = self._class(p["class_id"], school_id)
+        except NotFound:
+            self.log.warning("lesson_cancelled for unknown class %s", p["class_id"])
+            return
+        student_ids = self._class_student_ids(klass["id"])
+        accounts = {a["id"]: a for a in self._school_accounts(school_id)}
+        parents = [a for a in self._parents_of(student_ids) if a.get("school_id") == school_id]
+        # Writes only after every look-up: no RPC while holding a write transaction.
+        if p["teacher_id"] in accounts:
+            subject, body = domain.text_lesson_cancelled(p, klass["name"], "teacher")
+            self._system_message(school_id, [(p["teacher_id"], _name(accounts[p["teacher_id"]]))], subject, body)
+        family = [(sid, _name(accounts[sid])) for sid in student_ids if sid in accounts]
+        family += [(a["id"], _name(a)) for a in parents]
+        subject, body = domain.text_lesson_cancelled(p, klass["name"], "class")
+        self._system_message(school_id, family, subject, body)
+
     @subscribe("grades.at_risk_flagged")
     @idempotent
     def on_at_risk_flagged(self, event):

@@ -461,6 +461,24 @@ def test_msg5_substitution_and_absences_become_system_messages_once(cluster, sch
              timeout=20, what="a second absence message after the first was read")
 
 
+def test_msg5_org3_a_cancelled_lesson_reaches_its_teacher_the_class_and_the_parents(cluster, school):
+    wych, s1, p1, p2, teacher = school["wych"], school["s1"], school["p1"], school["p2"], school["teacher"]
+    publish_event(cluster, "scheduling.lesson_cancelled", {
+        "lesson_id": str(uuid.uuid4()), "class_id": school["k4a"]["id"], "subject_id": str(uuid.uuid4()),
+        "subject_name": "historia", "date": "2026-03-04", "period": 2, "teacher_id": wych["id"],
+        "reason": "wyjście do teatru", "substitution_id": None}, school["school"]["id"])
+
+    def subjects(who):
+        return [m["subject"] for m in cluster.rpc("messaging", "mailbox", "system", "odwołana",
+                                                  ctx=ctx_of(who))["items"]]
+    wait_for(lambda: subjects(p2), timeout=20, what="cancellation notice to the parents")
+    assert subjects(wych) == ["Odwołana lekcja: historia w klasie 4a, 04.03.2026, lekcja 2"]
+    assert subjects(s1) == subjects(p1) == ["Odwołana lekcja: historia, 04.03.2026, lekcja 2"]
+    assert subjects(teacher) == []
+    [item] = cluster.rpc("messaging", "mailbox", "system", "odwołana", ctx=ctx_of(p1))["items"]
+    assert "wyjście do teatru" in cluster.rpc("messaging", "read_message", item["id"], ctx=ctx_of(p1))["body"]
+
+
 def test_msg5_at_risk_notice_reaches_the_parents(cluster, school):
     s2, p2 = school["s2"], school["p2"]
     publish_event(cluster, "grades.at_risk_flagged", {
