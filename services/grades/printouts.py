@@ -85,7 +85,10 @@ def grade_sheet(school_name, class_name, school_year, term, pages, scale_note):
                       f"rok szkolny {_esc(school_year)} · {period}", st["body"]),
             Spacer(1, 3 * mm),
         ]
-        rows = [["Przedmiot", "Oceny cząstkowe", "Średnia ważona", "Oceny okresowe/roczne"]]
+        # Header cells as paragraphs: they wrap inside their columns ("Średnia ważona" is wider
+        # than its 22 mm and used to run into the next header).
+        rows = [[Paragraph(f"<b>{h}</b>", st["body"]) for h in
+                 ("Przedmiot", "Oceny cząstkowe", "Średnia ważona", "Oceny okresowe/roczne")]]
         rows += [[Paragraph(_esc(r["subject"]), st["body"]), Paragraph(_esc(r["grades"]) or "—", st["body"]),
                   _fmt_avg(r["average"]), Paragraph(_esc(r["finals"]) or "—", st["body"])] for r in page["rows"]]
         if len(rows) == 1:
