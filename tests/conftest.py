@@ -25,17 +25,29 @@ SHARED_ENV = {
 def pytest_configure(config):
     config.addinivalue_line("markers", "integration: needs RabbitMQ and the databases")
     config.addinivalue_line("markers", "browser: needs Chromium")
+    config.addinivalue_line("markers", "exclusive: disturbs what every test shares (restarts RabbitMQ); "
+                                       "scripts/test runs these alone, after the parallel halves")
 
 
 def pytest_collection_modifyitems(config, items):
     """DZ_TEST_BACKEND_TESTS_ONLY=1 keeps only the tests that run once per backend (those using
     ``backend_kind``): scripts/test runs the PostgreSQL half that way beside the full SQLite run,
-    so the backend-independent tests (unit, gateway, browser) run once."""
-    if os.environ.get("DZ_TEST_BACKEND_TESTS_ONLY") != "1":
+    so the backend-independent tests (unit, gateway, browser) run once. DZ_TEST_EXCLUSIVE=skip
+    leaves out the ``exclusive`` tests (a RabbitMQ restart would break the other half's tests),
+    DZ_TEST_EXCLUSIVE=only runs just them (scripts/test, after both halves)."""
+    exclusive = os.environ.get("DZ_TEST_EXCLUSIVE")          # "skip", "only" or unset (run all)
+    backend_only = os.environ.get("DZ_TEST_BACKEND_TESTS_ONLY") == "1"
+    if not exclusive and not backend_only:
         return
     keep, drop = [], []
     for item in items:
-        (keep if "backend_kind" in getattr(item, "fixturenames", ()) else drop).append(item)
+        wanted = True
+        if backend_only and "backend_kind" not in getattr(item, "fixturenames", ()):
+            wanted = False
+        is_exclusive = item.get_closest_marker("exclusive") is not None
+        if (exclusive == "skip" and is_exclusive) or (exclusive == "only" and not is_exclusive):
+            wanted = False
+        (keep if wanted else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

@@ -144,6 +144,7 @@ def _rabbitmqctl(*args):
     subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
 
 
+@pytest.mark.exclusive
 def test_broker_restart_loses_no_event(cluster, school):
     """Notes are sent before, during and after a RabbitMQ restart; every note that messaging
     committed reaches the student's file, and the services reconnect by themselves."""

@@ -239,3 +239,22 @@ def test_loading_again_adds_nothing(cluster, loaded, tmp_path):
                    data_dir=str(tmp_path))
     assert "nothing changed" in lines[-1], lines
     assert snapshot(cluster, loaded) == before
+
+
+def test_arc1_the_demo_schools_archive_validates_against_the_xsd(cluster, loaded):
+    """Issue 8, done when: an archive of the demo school (the current, still open year: the
+    administrator confirms) completes and verifies: the files, the SHA-256 checksum, the
+    manifest and the XSD schema (unsigned: the demo school has loaded no certificate)."""
+    from tests.harness import wait_for
+    admin = as_(loaded, "sp1.admin")
+    started = cluster.rpc("archive", "start_archive", loaded["sid"],
+                          {"school_year": loaded["act"]["year"]["name"], "confirm_open_year": True}, ctx=admin)
+
+    def finished():
+        st = cluster.rpc("archive", "archive_status", started["id"], ctx=admin)
+        return st if st["status"] in ("completed", "failed") else None
+    status = wait_for(finished, timeout=180, interval=0.5, what="the demo school's archive")
+    assert status["status"] == "completed", status
+    result = cluster.rpc("archive", "verify_archive", started["id"], ctx=admin)
+    checks = {c["check"]: c["ok"] for c in result["checks"]}
+    assert checks["schemat XSD"] and checks["suma kontrolna"] and checks["manifest"], result
