@@ -34,15 +34,22 @@ def pytest_collection_modifyitems(config, items):
     ``backend_kind``): scripts/test runs the PostgreSQL half that way beside the full SQLite run,
     so the backend-independent tests (unit, gateway, browser) run once. DZ_TEST_EXCLUSIVE=skip
     leaves out the ``exclusive`` tests (a RabbitMQ restart would break the other half's tests),
-    DZ_TEST_EXCLUSIVE=only runs just them (scripts/test, after both halves)."""
+    DZ_TEST_EXCLUSIVE=only runs just them (scripts/test, after both halves). DZ_TEST_BROWSER=only
+    or skip keeps or leaves out tests/browser (scripts/test runs them in a process of their own:
+    they mostly wait for Chromium and the services)."""
     exclusive = os.environ.get("DZ_TEST_EXCLUSIVE")          # "skip", "only" or unset (run all)
+    browser = os.environ.get("DZ_TEST_BROWSER")              # "skip", "only" or unset (run all)
     backend_only = os.environ.get("DZ_TEST_BACKEND_TESTS_ONLY") == "1"
-    if not exclusive and not backend_only:
+    if not exclusive and not browser and not backend_only:
         return
+    browser_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "browser") + os.sep
     keep, drop = [], []
     for item in items:
         wanted = True
         if backend_only and "backend_kind" not in getattr(item, "fixturenames", ()):
+            wanted = False
+        in_browser = str(item.path).startswith(browser_dir)
+        if (browser == "skip" and in_browser) or (browser == "only" and not in_browser):
             wanted = False
         is_exclusive = item.get_closest_marker("exclusive") is not None
         if (exclusive == "skip" and is_exclusive) or (exclusive == "only" and not is_exclusive):
