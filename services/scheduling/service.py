@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 from marshmallow import ValidationError, fields as mfields
 from nameko.exceptions import MethodNotFound
 from sqlalchemy import and_, delete, func, or_, select, true, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
@@ -18,7 +20,7 @@ from services.common.validation import load
 from . import asc, domain
 from .export import ArchiveExport
 from .models import (CalendarEvent, Enrolment, Lesson, SchoolClass, SchoolSettings, SchoolYear,
-                     Subject, Substitution, TeachingAssignment, Term, TimetableEntry, Trip)
+                     Subject, Substitution, TeachingAssignment, Term, TimetableEntry, Trip, new_id)
 from .schemas import (AssignmentIn, AssignmentOut, CalendarEventIn, CalendarEventOut, ClassIn,
                       ClassOut, ClassUpdateIn, DecisionIn, EnrolIn, EnrolmentOut, EntryOut,
                       LessonOut, LimitsIn, RemovalIn, SubjectIn, SubjectOut, SubjectUpdateIn,
@@ -622,9 +624,15 @@ class SchedulingService(ArchiveExport, PlatformService):
         existing = set(s.execute(select(TeachingAssignment.teacher_id, TeachingAssignment.subject_id,
                                         TeachingAssignment.class_id, TeachingAssignment.group_name)
                                  .where(TeachingAssignment.school_id == school_id)).all())
-        for teacher_id, subject_id, class_id, group in sorted(wanted - existing):
-            s.add(TeachingAssignment(school_id=school_id, teacher_id=teacher_id, subject_id=subject_id,
-                                     class_id=class_id, group_name=group, created_by=self.caller.user_id))
+        missing = [{"id": new_id(), "school_id": school_id, "teacher_id": teacher_id,
+                    "subject_id": subject_id, "class_id": class_id, "group_name": group or "",
+                    "created_by": self.caller.user_id, "created_at": utcnow()}
+                   for teacher_id, subject_id, class_id, group in sorted(wanted - existing)]
+        if missing:
+            # Two timetables of one class saved at the same moment (its two terms) both find the
+            # assignment missing: the second insert is skipped instead of failing the whole save.
+            insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+            s.execute(insert(TeachingAssignment).on_conflict_do_nothing(), missing)
 
     # ======================================================================== timetable (ORG-2)
 

@@ -663,3 +663,24 @@ def test_org5_a_parent_sees_the_own_childs_class_only_with_or_without_the_sessio
         assert cluster.rpc("scheduling", "student_class", own["id"], ctx=ctx)["student_id"] == own["id"]
         with pytest.raises(NotFound):
             cluster.rpc("scheduling", "student_class", other["id"], ctx=ctx)
+
+
+def test_org1_org2_both_terms_timetables_saved_at_once_make_each_assignment_once(cluster, school):
+    """Two timetables of one class saved at the same moment (term 1 and term 2) both find the
+    teaching assignments missing; both saves succeed and each assignment exists once (was: the
+    second insert failed the whole save with a unique-constraint error on PostgreSQL)."""
+    from concurrent.futures import ThreadPoolExecutor
+    p, sid, admin = school, school["school"]["id"], ctx_of(school["admin"])
+    klass = cluster.rpc("scheduling", "create_class", sid, {"name": f"4c{uuid.uuid4().hex[:3]}"}, ctx=admin)
+    week = [entry(d, 7, p["mat"], p["Kowalska"], "201") for d in range(1, 6)]
+    week += [entry(d, 8, p["pol"], p["Wiśniewski"], "201") for d in range(1, 6)]
+
+    def save(term):
+        return cluster.rpc("scheduling", "set_timetable", klass["id"], term["id"],
+                           {"valid_from": term["starts_on"], "entries": week}, ctx=admin)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(save, p["year"]["terms"][:2]))
+    assert all(len(r["entries"]) == 10 for r in results), results
+    pairs = [(a["teacher_id"], a["subject_id"]) for a in
+             cluster.rpc("scheduling", "list_assignments", sid, class_id=klass["id"], ctx=admin)]
+    assert sorted(pairs) == sorted({(p["Kowalska"]["id"], p["mat"]["id"]), (p["Wiśniewski"]["id"], p["pol"]["id"])})
