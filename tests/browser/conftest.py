@@ -13,6 +13,7 @@ backend keeps this slow suite (a real browser on 2 shared cores) short.
 Playwright's sync API runs its own event loop in greenlets and must not run under eventlet's
 monkey-patching: the test process is never monkey-patched (only the service processes use
 eventlet), and ``browser`` checks that."""
+import contextlib
 import json
 import os
 import shutil
@@ -149,17 +150,25 @@ def visitor(browser, system, axe_source):
 
 # ------------------------------------------------------------------ the system and its data
 
-@pytest.fixture(scope="module")
-def system():
-    """The real system on SQLite (see the module docstring): the services the pages call and the
-    gateway under gunicorn."""
-    cluster = Cluster("sqlite").migrate()
+@contextlib.contextmanager
+def running_system(services=SERVICES, extra_env=None):
+    """The real system on SQLite (see the module docstring): ``services`` and the gateway under
+    gunicorn, on a fresh vhost and fresh databases; stopped on leaving."""
+    cluster = Cluster("sqlite", extra_env=extra_env).migrate()
     try:
-        cluster.start_services(SERVICES)
+        cluster.start_services(services)
         cluster.start_gateway()
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def system():
+    """The system of a test module (a module that needs other services defines its own
+    ``system`` with ``running_system(its services)``)."""
+    with running_system() as cluster:
+        yield cluster
 
 
 def ctx_of(account):

@@ -22,10 +22,10 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from tests.harness import Cluster, wait_for
+from tests.harness import wait_for
 from tests.integration.test_archive import make_pki, school_year_of
 
-from .conftest import PASSWORD, ctx_of
+from .conftest import PASSWORD, ctx_of, running_system
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -37,13 +37,8 @@ NAV = "nav[aria-label='Menu główne']"
 @pytest.fixture(scope="module")
 def system():
     """The real system on SQLite (as tests/browser/conftest.py's, with every service running)."""
-    cluster = Cluster("sqlite").migrate()
-    try:
-        cluster.start_services(SERVICES)
-        cluster.start_gateway()
+    with running_system(SERVICES) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 def pdf_text(data):

@@ -17,9 +17,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pypdf import PdfReader
 
-from tests.harness import Cluster
 
-from .conftest import PASSWORD, ctx_of
+from .conftest import PASSWORD, ctx_of, running_system
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -42,13 +41,8 @@ D1, D2, D3 = past_weekdays(3)
 @pytest.fixture(scope="module")
 def system():
     """As conftest's, with the attendance service."""
-    cluster = Cluster("sqlite").migrate()
-    try:
-        cluster.start_services(SERVICES)
-        cluster.start_gateway()
+    with running_system(SERVICES) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 def slot(weekday, period, subject, teacher, group=""):

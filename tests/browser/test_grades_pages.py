@@ -19,9 +19,8 @@ from datetime import date, timedelta
 import pytest
 from pypdf import PdfReader
 
-from tests.harness import Cluster
 
-from .conftest import PASSWORD, ctx_of
+from .conftest import PASSWORD, ctx_of, running_system
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -32,13 +31,8 @@ SERVICES = ("identity", "scheduling", "messaging", "grades")
 @pytest.fixture(scope="module")
 def system():
     """The real system on SQLite (as tests/browser/conftest.py's, with grades running)."""
-    cluster = Cluster("sqlite").migrate()
-    try:
-        cluster.start_services(SERVICES)
-        cluster.start_gateway()
+    with running_system(SERVICES) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 def pdf_text(data):

@@ -25,9 +25,9 @@ import requests
 from kombu import Connection
 
 from services.common.events import make_envelope
-from tests.harness import Cluster, wait_for
+from tests.harness import wait_for
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, running_system
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -42,13 +42,8 @@ REFRESH = 5   # gateway/web/operations.py REFRESH_SECONDS
 @pytest.fixture(scope="module")
 def system():
     """Overrides the browser tests' system: the services the dashboard needs, fast heartbeats."""
-    cluster = Cluster("sqlite", extra_env={"DZIENNIK_HEARTBEAT_SECONDS": "1"}).migrate()
-    try:
-        cluster.start_services(SERVICES)
-        cluster.start_gateway()
+    with running_system(SERVICES, extra_env={"DZIENNIK_HEARTBEAT_SECONDS": "1"}) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture(scope="module")
