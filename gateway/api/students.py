@@ -109,6 +109,17 @@ def school_year_dates(school_year):
     return f"{start}-09-01", f"{start + 1}-08-31"
 
 
+def child_view_calls(student_id, school_year):
+    """The RPCs behind a child's view in a school year: the grades with averages and the
+    attendance percentage of the year (for ``rpc.call_many``; the web home page uses them too)."""
+    date_from, date_to = school_year_dates(school_year)
+    return [("grades", "student_grades", (student_id,), {"term": None, "school_year": school_year}),
+            ("attendance", "percentages", ("student", student_id, date_from, date_to), {})]
+
+
+UNREAD_CALL = ("messaging", "unread_count", (), {})
+
+
 @bp.route("/students/<student_id>/overview", methods=["GET"])
 @requires(*STUDENT_GRADE_READERS)
 @bp.arguments(GradeYearQuery, location="query")
@@ -122,10 +133,7 @@ def overview(query, student_id):
     check_own_or_staff(student_id, NOT_FOUND)
     year = query["school_year"] or school_year_of(school_today())
     date_from, date_to = school_year_dates(year)
-    grades, attendance, unread = rpc.call_many(
-        ("grades", "student_grades", (student_id,), {"term": None, "school_year": year}),
-        ("attendance", "percentages", ("student", student_id, date_from, date_to), {}),
-        ("messaging", "unread_count", (), {}))
+    grades, attendance, unread = rpc.call_many(*child_view_calls(student_id, year), UNREAD_CALL)
     return {"student_id": student_id, "school_year": year, "date_from": date_from, "date_to": date_to,
             "grades": grades, "attendance": attendance, "unread": unread}
 

@@ -14,7 +14,7 @@ from services.common.errors import Forbidden, Invalid, NotFound, Unavailable
 from .. import rpc
 from ..api.accounts import ANNEXES, activation_url, file_name, pdf_response
 from ..api.attendance import school_today
-from ..api.students import data_report_file_name, school_year_dates, school_year_of
+from ..api.students import UNREAD_CALL, child_view_calls, data_report_file_name, school_year_of
 from ..auth import (ADMINS, ASSOCIATION_ADMIN, CLASS_TEACHER, DIRECTORS, INSPECTOR, PARENT, SCHOOL_ROLES,
                     SECRETARY, STAFF_EDITING_STUDENTS, STUDENT, TEACHER, TEACHERS, check_own_or_staff, public,
                     set_session_cookie, user_roles)
@@ -217,11 +217,9 @@ def _children_at_a_glance(children):
     the services asked all at once (the same calls as GET /api/v1/students/<id>/overview). A
     service that does not answer leaves the figures out; the page still shows."""
     year = school_year_of(school_today())
-    date_from, date_to = school_year_dates(year)
-    calls = [("messaging", "unread_count", (), {})]
+    calls = [UNREAD_CALL]
     for child in children:
-        calls.append(("grades", "student_grades", (child["id"],), {"term": None, "school_year": year}))
-        calls.append(("attendance", "percentages", ("student", child["id"], date_from, date_to), {}))
+        calls += child_view_calls(child["id"], year)
     try:
         results = rpc.call_many(*calls)
     except Unavailable:

@@ -113,9 +113,7 @@ class AttendanceService(ArchiveExport, PlatformService):
         c = self.caller
         if domain.PARENT not in c.roles or not c.user_id:
             return []
-        if c.children is not None:     # resolved with the session by the gateway
-            return list(c.children)
-        return [a["id"] for a in self.identity.children_of(c.user_id)]
+        return c.children_ids(self.identity)
 
     def _require_view_student(self, student_id):
         """ATT-6, LAW-3: staff see everyone's attendance, a parent the own child's, a student the

@@ -47,6 +47,13 @@ class CallerContext:
             data["children"] = list(self.children)
         return {k: v for k, v in data.items() if v is not None}
 
+    def children_ids(self, identity):
+        """A parent caller's children: those that came with the session (the gateway passes
+        them), else asked from identity (``identity``: an RPC proxy with ``children_of``)."""
+        if self.children is not None:
+            return list(self.children)
+        return [a["id"] for a in identity.children_of(self.user_id)]
+
     def with_call_id(self, call_id):
         return replace(self, call_id=call_id)
 

@@ -128,8 +128,7 @@ class GradesService(ArchiveExport, PlatformService):
                 except NotFound:
                     pass
         if student_id and domain.PARENT in roles and c.user_id:
-            children = list(c.children) if c.children is not None else [
-                a["id"] for a in self.identity.children_of(c.user_id)]
+            children = c.children_ids(self.identity)
         return domain.Viewer.of(c.user_id, roles, taught, class_teacher_of, children)
 
     def _grade(self, grade_id):

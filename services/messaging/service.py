@@ -525,10 +525,7 @@ class MessagingService(ArchiveExport, PlatformService):
         school_id = self._school()
         data = load(ErrorReportIn, data)
         student = self._account(data["student_id"], school_id, "Nie znaleziono ucznia.")
-        children = set()
-        if domain.PARENT in c.roles:
-            children = set(c.children) if c.children is not None else {
-                a["id"] for a in self.identity.children_of(c.user_id)}
+        children = set(c.children_ids(self.identity)) if domain.PARENT in c.roles else set()
         refusal = domain.error_report_refusal(c.roles, student["id"] in children)
         if refusal:
             raise Forbidden(refusal)

@@ -314,11 +314,8 @@ class SchedulingService(ArchiveExport, PlatformService):
         if not (c.has_role(*STAFF) or c.is_association_admin or c.user_id == student_id):
             if not c.has_role(domain.PARENT):
                 raise Forbidden()
-            if c.children is not None:              # resolved with the session by the gateway
-                if student_id not in c.children:
-                    raise NotFound("Nie znaleziono ucznia.")
-            else:
-                self.identity.get_account(student_id)   # NotFound unless the caller is a guardian
+            if student_id not in c.children_ids(self.identity):
+                raise NotFound("Nie znaleziono ucznia.")
         s = self.db.session
         rows = s.scalars(select(Enrolment).where(
             Enrolment.student_id == student_id, self._school_filter(Enrolment.school_id))

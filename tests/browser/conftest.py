@@ -31,8 +31,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 PASSWORD = "Pewne-Haslo-2026"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
-# The services these pages call (grades, attendance and archive are not needed here).
-SERVICES = ("identity", "scheduling", "messaging")
+# The services these pages call (the parent's home page asks grades and attendance too; archive
+# is not needed here).
+SERVICES = ("identity", "scheduling", "messaging", "grades", "attendance")
 
 
 # ------------------------------------------------------------------ the browser and axe

@@ -133,6 +133,12 @@ def test_acc3_each_role_sees_its_navigation_and_nothing_more(visitor, world, rol
     assert v.page.url.endswith("/"), v.page.url
     assert v.nav_labels() == NAVIGATION[role]
     assert world[role]["first_name"] in v.page.locator("h1").inner_text()
+    if role == "parent":
+        # The child at a glance (grades and attendance asked at once): nothing entered yet.
+        glance = v.page.locator(".cards .card .glance").first
+        assert "Średnia ocen" in glance.inner_text() and "brak ocen" in glance.inner_text(), glance.inner_text()
+        assert "Frekwencja" in glance.inner_text() and "brak wpisów" in glance.inner_text()
+        assert "Nieprzeczytane wiadomości:" in v.page.locator("main").inner_text()
     for label in NAVIGATION[role]:
         v.page.locator("nav[aria-label='Menu główne']").get_by_role("link", name=label, exact=True).click()
         v.page.wait_for_load_state()

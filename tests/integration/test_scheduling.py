@@ -376,8 +376,7 @@ def test_org10_test_limits_refuse_with_the_conflicting_tests_named(cluster, scho
 def test_org10_day_off_removes_lessons(cluster, school, timetables):
     p, sid, admin = school, school["school"]["id"], ctx_of(school["admin"])
     day = NEXT_MONDAY + timedelta(days=7)
-    if day.isoformat() > school["term"]["ends_on"]:
-        pytest.skip("term too short")
+    assert day.isoformat() <= school["term"]["ends_on"]   # the fixture's term runs 30 days past today
     made = cluster.rpc("scheduling", "lessons_for", day.isoformat(), class_id=p["4a"]["id"], ctx=admin)
     assert len(made) == 2
     with pytest.raises(Forbidden):

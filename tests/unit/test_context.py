@@ -34,3 +34,17 @@ def test_context_round_trips_through_nameko_context_data():
     # Not supplied (a system call, an old gateway) stays None: the services then ask identity.
     assert CallerContext.from_context_data({"user_id": "u", "roles": ["parent"]}).children is None
     assert CallerContext.from_context_data({"user_id": "u", "children": "c1"}).children is None
+
+
+def test_childrens_ids_come_with_the_session_else_from_identity():
+    class Identity:
+        asked = []
+
+        def children_of(self, user_id):
+            self.asked.append(user_id)
+            return [{"id": "k1"}]
+    identity = Identity()
+    assert CallerContext(user_id="p", roles=("parent",), children=("k2",)).children_ids(identity) == ["k2"]
+    assert identity.asked == []
+    assert CallerContext(user_id="p", roles=("parent",)).children_ids(identity) == ["k1"]
+    assert identity.asked == ["p"]
