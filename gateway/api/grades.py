@@ -17,7 +17,7 @@ from ..schemas import PDF
 from . import api_blueprint
 from .accounts import file_name, pdf_response
 from .grades_schemas import (AtRiskNoticesQuery, AtRiskOut, ClassFinalGradesOut, ClassGradeStatisticsOut,
-                             FinalGradeHistoryOut, FinalGradeIn, FinalGradeOut, GradeCategoryIn,
+                             FinalGradeColumnIn, FinalGradeColumnOut, FinalGradeHistoryOut, FinalGradeIn, FinalGradeOut, GradeCategoryIn,
                              GradeCategoryOut, GradeCategoryQuery, GradeCategoryUpdateIn, GradeColumnIn,
                              GradeColumnResultOut, GradeCorrectionIn, GradeDeletionIn, GradeHistoryOut,
                              GradeIn, GradeOut, GradeSettingsIn, GradeSettingsOut, GradeTermQuery,
@@ -222,6 +222,19 @@ def set_final_grade(data, student_id, subject_id):
     przewidywana 1 lub nkl oznacza zagrożenie (GRD-4)."""
     _require_student(student_id)
     return rpc.call("grades", "set_final_grade", student_id, subject_id, data)
+
+
+@bp.route("/classes/<class_id>/final-grades", methods=["PUT"])
+@requires(*GRADE_WRITERS)
+@bp.arguments(FinalGradeColumnIn)
+@bp.response(200, FinalGradeColumnOut)
+def set_final_grade_column(data, class_id):
+    """Wystaw oceny przewidywane, śródroczne, roczne lub zachowania całej klasie w jednym żądaniu (GRD-2, GRD-5)
+
+    Wszystko albo nic: błędne wpisy (uczeń spoza klasy, zła ocena, zmiana bez przyczyny) wracają
+    jako 422 przy `fields.grades.<indeks wpisu>`; nic nie zostaje zapisane. `accept`: od razu
+    zatwierdź (GRD-3)."""
+    return rpc.call("grades", "set_final_grade_column", class_id, data)
 
 
 @bp.route("/students/<student_id>/behaviour", methods=["PUT"])

@@ -229,6 +229,26 @@ class FinalGradeIn(In):
     school_year = fields.String(load_default=None, allow_none=True, validate=SCHOOL_YEAR)
 
 
+class FinalGradeColumnEntryIn(In):
+    student_id = Id(required=True)
+    value = fields.String(required=True, validate=validate.Length(min=1, max=40), metadata={
+        "description": "Ocena przedmiotu: 1–6, nkl, zw; zachowanie: wzorowe … naganne."})
+    reason = Reason(load_default=None, allow_none=True,
+                    metadata={"description": "Wymagana przy zmianie wystawionej oceny (GRD-6)."})
+
+
+class FinalGradeColumnIn(In):
+    kind = fields.String(required=True, validate=validate.OneOf(FINAL_KINDS), metadata={"description": KIND_HELP})
+    subject_id = Id(load_default=None, allow_none=True,
+                    metadata={"description": "Przedmiot; brak (null): ocena zachowania."})
+    school_year = fields.String(load_default=None, allow_none=True, validate=SCHOOL_YEAR)
+    accept = fields.Boolean(load_default=False, metadata={
+        "description": "Od razu zatwierdź wszystkie oceny kolumny (GRD-3): rodzice i uczniowie je zobaczą."})
+    grades = fields.List(fields.Nested(FinalGradeColumnEntryIn), required=True,
+                         validate=validate.Length(min=1, max=60),
+                         metadata={"description": "Oceny uczniów; błędne wpisy wracają w fields.grades.<indeks>."})
+
+
 class FinalGradeOut(Schema):
     id = fields.String()
     school_id = fields.String()
@@ -343,6 +363,14 @@ class ClassFinalGradesRowOut(Schema):
     student_id = fields.String()
     status = fields.String()
     finals = fields.List(fields.Nested(FinalGradeOut))
+
+
+class FinalGradeColumnOut(Schema):
+    class_id = fields.String()
+    subject_id = fields.String(allow_none=True)
+    kind = fields.String(metadata={"description": KIND_HELP})
+    school_year = fields.String()
+    grades = fields.List(fields.Nested(FinalGradeOut))
 
 
 class ClassFinalGradesOut(Schema):

@@ -542,6 +542,32 @@ def column_problems(entries, class_students, scale):
     return (parsed if not problems else []), problems
 
 
+def final_column_problems(entries, class_students, behaviour=False):
+    """Check a column of final (or behaviour) grades of a class at once, all or nothing, as
+    ``column_problems`` does for partial grades: returns (parsed, problems) where ``parsed``
+    lists (student_id, value, reason) when there are no problems and ``problems`` maps the
+    entry's index to {field: [messages]}."""
+    problems, parsed, seen = {}, [], set()
+    class_students = set(class_students)
+    if not entries:
+        return [], {"_schema": ["Podaj co najmniej jedną ocenę."]}
+    for i, entry in enumerate(entries):
+        sid = entry.get("student_id")
+        errs = {}
+        if sid in seen:
+            errs["student_id"] = ["Uczeń powtarza się w kolumnie."]
+        elif sid not in class_students:
+            errs["student_id"] = ["Uczeń nie należy do tej klasy."]
+        seen.add(sid)
+        try:
+            parsed.append((sid, parse_final(entry.get("value"), behaviour=behaviour), entry.get("reason")))
+        except GradeError as exc:
+            errs["value"] = [str(exc)]
+        if errs:
+            problems[str(i)] = errs
+    return (parsed if not problems else []), problems
+
+
 # ----------------------------------------------------------------------------------- statistics (GRD-8)
 
 def distribution(values):

@@ -174,6 +174,23 @@ class FinalIn(_Strip):
     school_year = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{4}/\d{4}$"))
 
 
+class FinalColumnEntryIn(_Strip):
+    class Meta:
+        unknown = EXCLUDE
+    student_id = fields.String(required=True)
+    value = fields.String(required=True)
+    reason = fields.String(load_default=None, allow_none=True)
+
+
+class FinalColumnIn(_Strip):
+    """A column of final grades of one class: one subject (``subject_id``) or behaviour (null)."""
+    kind = fields.String(required=True, validate=validate.OneOf(FINAL_KINDS))
+    subject_id = fields.String(load_default=None, allow_none=True)
+    school_year = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{4}/\d{4}$"))
+    accept = fields.Boolean(load_default=False)
+    grades = fields.List(fields.Nested(FinalColumnEntryIn), required=True, validate=validate.Length(min=1, max=60))
+
+
 class FinalOut(Schema):
     id = fields.String()
     school_id = fields.String()

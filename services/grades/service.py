@@ -20,8 +20,8 @@ from . import domain, printouts
 from .export import ArchiveExport
 from .domain import BEHAVIOUR, GradeError
 from .models import (AtRiskFlag, FinalGrade, FinalGradeVersion, Grade, GradeCategory, GradeColumn,
-                     GradeSettings, GradeVersion, StudentMove)
-from .schemas import (CategoryIn, CategoryOut, CategoryUpdateIn, ColumnIn, CorrectionIn, FinalIn,
+                     GradeSettings, GradeVersion, StudentMove, new_id)
+from .schemas import (CategoryIn, CategoryOut, CategoryUpdateIn, ColumnIn, CorrectionIn, FinalColumnIn, FinalIn,
                       FinalOut, FinalVersionOut, FlagOut, GradeIn, GradeOut, GradeVersionOut,
                       ListQuery, NoticesQuery, SettingsIn, SettingsOut)
 
@@ -303,16 +303,14 @@ class GradesService(ArchiveExport, PlatformService):
     def _new_grade(self, *, school_id, class_id, subject_id, student_id, category, parsed, day, description,
                    weight, counts, column_id, settings):
         s = self.db.session
-        grade = Grade(school_id=school_id, student_id=student_id, class_id=class_id, subject_id=subject_id,
+        grade = Grade(id=new_id(), school_id=school_id, student_id=student_id, class_id=class_id, subject_id=subject_id,
                       teacher_id=self.caller.user_id, category_id=category.id, column_id=column_id,
                       weight=weight, counts_in_average=counts, date=day,
                       school_year=domain.school_year_of(day),
                       term=domain.term_of(day, settings["second_term_start"]), description=description,
                       value=parsed.value, numeric=domain.to_float(parsed.numeric), version=1,
                       created_by=self.caller.user_id, created_at=utcnow())
-        s.add(grade)
-        s.flush()
-        s.add(self._version_row(grade, "created", None))
+        s.add(grade)   # its version row comes with _versions_of_new (one flush for a whole column)
         self.outbox.add("grades.grade_added", {
             "grade_id": grade.id, "student_id": student_id, "class_id": class_id, "subject_id": subject_id,
             "teacher_id": self.caller.user_id, "category_id": category.id, "column_id": column_id,
@@ -320,6 +318,12 @@ class GradesService(ArchiveExport, PlatformService):
             "weight": weight if weight is not None else category.weight, "date": day.isoformat()},
             school_id=school_id)
         return grade
+
+    def _versions_of_new(self, grades):
+        """The first version row of each new grade. The grades are flushed first: the unit of
+        work does not order these tables by their foreign keys (no relationships are mapped)."""
+        self.db.session.flush()
+        self.db.session.add_all([self._version_row(g, "created", None) for g in grades])
 
     def _version_row(self, grade, action, reason):
         return GradeVersion(school_id=grade.school_id, grade_id=grade.id, version=grade.version, action=action,
@@ -377,6 +381,7 @@ class GradesService(ArchiveExport, PlatformService):
                                     description=description, weight=data["weight"],
                                     counts=data["counts_in_average"], column_id=column.id if column else None,
                                     settings=settings)
+            self._versions_of_new([grade])
         return self._grade_dict(grade, {category.id: category})
 
     @typed_rpc
@@ -396,7 +401,7 @@ class GradesService(ArchiveExport, PlatformService):
             raise Invalid(f"Kolumna nie została zapisana: {count} błędnych wpisów." if count
                           else "Kolumna nie została zapisana.", {"grades": problems})
         with self.db.unit_of_work() as s:
-            column = GradeColumn(school_id=school_id, class_id=cls["id"], subject_id=subject_id,
+            column = GradeColumn(id=new_id(), school_id=school_id, class_id=cls["id"], subject_id=subject_id,
                                  category_id=category.id, date=day, description=data["description"],
                                  created_by=self.caller.user_id)
             s.add(column)
@@ -406,6 +411,7 @@ class GradesService(ArchiveExport, PlatformService):
                                       description=data["description"], weight=data["weight"],
                                       counts=data["counts_in_average"], column_id=column.id, settings=settings)
                       for sid, p in parsed]
+            self._versions_of_new(grades)
         cats = {category.id: category}
         return {"column": self._column_dict(column, cats), "grades": [self._grade_dict(g, cats) for g in grades]}
 
@@ -706,45 +712,67 @@ class GradesService(ArchiveExport, PlatformService):
                                  reason=reason, author_id=self.caller.user_id, at=utcnow())
 
     def _set_final(self, *, school_id, student_id, class_id, subject_id, kind, year, value, reason):
-        scope = subject_id or BEHAVIOUR
-        s = self.db.session
         try:
             with self.db.unit_of_work():
-                final = s.scalar(select(FinalGrade).where(FinalGrade.student_id == student_id,
-                                                          FinalGrade.school_year == year, FinalGrade.kind == kind,
-                                                          FinalGrade.scope == scope))
-                if final is None:
-                    final = FinalGrade(school_id=school_id, student_id=student_id, class_id=class_id,
-                                       subject_id=subject_id, scope=scope, kind=kind, school_year=year, value=value,
-                                       teacher_id=self.caller.user_id, version=1, created_by=self.caller.user_id,
-                                       created_at=utcnow())
-                    s.add(final)
-                    s.flush()
-                    s.add(self._final_version(final, "set", None))
-                elif final.value == value:
-                    return _final_out.dump(final)
-                else:
-                    try:
-                        reason = domain.require_reason(reason)
-                    except GradeError as exc:
-                        raise _invalid("reason", exc)
-                    final.value, final.class_id, final.teacher_id = value, class_id, self.caller.user_id
-                    # GRD-3: a changed grade is not the accepted one; it must be accepted again.
-                    final.accepted_at = final.accepted_by = None
-                    final.version += 1
-                    final.updated_by, final.updated_at = self.caller.user_id, utcnow()
-                    s.add(self._final_version(final, "corrected", reason))
-                self._sync_flag(final)
+                change = self._set_final_row(school_id=school_id, student_id=student_id, class_id=class_id,
+                                             subject_id=subject_id, kind=kind, year=year, value=value,
+                                             reason=reason)
+                self._record_final_changes([change])
         except IntegrityError:
             raise Conflict(CONCURRENT)
-        return _final_out.dump(final)
+        return _final_out.dump(change[0])
 
-    def _sync_flag(self, final):
-        """Raise, re-raise or clear the at-risk flag of a predicted grade (GRD-4)."""
+    def _find_final(self, student_id, kind, year, scope):
+        return self.db.session.scalar(select(FinalGrade).where(
+            FinalGrade.student_id == student_id, FinalGrade.school_year == year, FinalGrade.kind == kind,
+            FinalGrade.scope == scope))
+
+    def _set_final_row(self, *, school_id, student_id, class_id, subject_id, kind, year, value, reason,
+                       existing=False):
+        """Make or change one final grade in the open unit of work; returns (final, action, reason)
+        for ``_record_final_changes`` (action None: the same value, nothing to record).
+        ``existing``: the row found already (None: there is none; False: look it up)."""
+        scope = subject_id or BEHAVIOUR
+        final = self._find_final(student_id, kind, year, scope) if existing is False else existing
+        if final is None:
+            final = FinalGrade(id=new_id(), school_id=school_id, student_id=student_id, class_id=class_id,
+                               subject_id=subject_id, scope=scope, kind=kind, school_year=year, value=value,
+                               teacher_id=self.caller.user_id, version=1, created_by=self.caller.user_id,
+                               created_at=utcnow())
+            self.db.session.add(final)
+            return final, "set", None
+        if final.value == value:
+            return final, None, None
+        try:
+            reason = domain.require_reason(reason)
+        except GradeError as exc:
+            raise _invalid("reason", exc)
+        final.value, final.class_id, final.teacher_id = value, class_id, self.caller.user_id
+        # GRD-3: a changed grade is not the accepted one; it must be accepted again.
+        final.accepted_at = final.accepted_by = None
+        final.version += 1
+        final.updated_by, final.updated_at = self.caller.user_id, utcnow()
+        return final, "corrected", reason
+
+    def _record_final_changes(self, changes):
+        """Versions and at-risk flags of final grades made or changed by ``_set_final_row``. The
+        grades are flushed first: the unit of work does not order these tables by their foreign
+        keys (no relationships are mapped)."""
+        self.db.session.flush()
+        for final, action, reason in changes:
+            if action is not None:
+                self.db.session.add(self._final_version(final, action, reason))
+                self._sync_flag(final, new=action == "set")
+
+    def _sync_flag(self, final, new=False):
+        """Raise, re-raise or clear the at-risk flag of a predicted grade (GRD-4). ``new``: the
+        final grade was made just now, so it has no flag yet."""
         s = self.db.session
         behaviour = final.scope == BEHAVIOUR
         reason = domain.at_risk_reason(final.kind, final.value, behaviour)
-        flag = s.scalar(select(AtRiskFlag).where(AtRiskFlag.final_id == final.id))
+        if new and reason is None:
+            return
+        flag = None if new else s.scalar(select(AtRiskFlag).where(AtRiskFlag.final_id == final.id))
         now = utcnow()
         if reason is None:
             if flag is not None and flag.cleared_at is None:
@@ -752,12 +780,11 @@ class GradesService(ArchiveExport, PlatformService):
             return
         raised = False
         if flag is None:
-            flag = AtRiskFlag(school_id=final.school_id, final_id=final.id, student_id=final.student_id,
+            flag = AtRiskFlag(id=new_id(), school_id=final.school_id, final_id=final.id, student_id=final.student_id,
                               class_id=final.class_id, subject_id=final.subject_id, kind=final.kind,
                               school_year=final.school_year, reason=reason, raised_at=now,
                               raised_by=self.caller.user_id)
             s.add(flag)
-            s.flush()
             raised = True
         elif flag.cleared_at is not None or flag.reason != reason:
             flag.cleared_at = flag.cleared_by = None
@@ -828,16 +855,73 @@ class GradesService(ArchiveExport, PlatformService):
             self._require_manage(viewer, final.class_id, final.subject_id, final.student_id)
         if final.accepted_at is not None:
             return _final_out.dump(final)
-        with _one_writer(), self.db.unit_of_work() as s:
-            final.accepted_at, final.accepted_by = utcnow(), self.caller.user_id
-            final.version += 1
-            s.add(self._final_version(final, "accepted", None))
-            self.outbox.add("grades.final_grade_accepted", {
-                "final_id": final.id, "student_id": final.student_id, "class_id": final.class_id,
-                "subject_id": final.subject_id, "behaviour": final.scope == BEHAVIOUR, "kind": final.kind,
-                "value": final.value, "school_year": final.school_year,
-                "accepted_by": self.caller.user_id}, school_id=final.school_id)
+        with _one_writer(), self.db.unit_of_work():
+            self._accept_row(final)
         return _final_out.dump(final)
+
+    def _accept_row(self, final):
+        """Accept one final grade in the open unit of work (GRD-3): a version and the event."""
+        final.accepted_at, final.accepted_by = utcnow(), self.caller.user_id
+        final.version += 1
+        self.db.session.add(self._final_version(final, "accepted", None))
+        self.outbox.add("grades.final_grade_accepted", {
+            "final_id": final.id, "student_id": final.student_id, "class_id": final.class_id,
+            "subject_id": final.subject_id, "behaviour": final.scope == BEHAVIOUR, "kind": final.kind,
+            "value": final.value, "school_year": final.school_year,
+            "accepted_by": self.caller.user_id}, school_id=final.school_id)
+
+    @typed_rpc
+    def set_final_grade_column(self, class_id, data):
+        """Enter a column of final grades for a whole class in one request, all or nothing (GRD-2,
+        GRD-5): ``data`` ``{kind, subject_id (null: behaviour), school_year?, accept?, grades:
+        [{student_id, value, reason?}]}``. The same rules as ``set_final_grade`` and
+        ``set_behaviour_grade`` for every entry (the subject's teacher in the class or the class
+        teacher for behaviour, or a manager; students on the class list; a change needs a reason);
+        problems come back per entry (``fields.grades.<index>``) and nothing is stored. With
+        ``accept`` every grade of the column is accepted as well (GRD-3: parents see it from now
+        on); grades not named stay as they are. Returns the column's grades."""
+        data = load(FinalColumnIn, data)
+        self.caller.require_role(*domain.TEACHERS, *domain.MANAGERS)
+        cls = self._get_class(class_id)
+        subject_id = data["subject_id"]
+        behaviour = subject_id is None
+        viewer = self._viewer([cls["id"]])
+        if behaviour:
+            if not domain.may_manage_behaviour(viewer, cls["id"]):
+                raise Forbidden(BEHAVIOUR_BY_CLASS_TEACHER)
+        else:
+            self._check_subject(subject_id, cls["school_id"])
+            if not domain.may_manage_grades(viewer, cls["id"], subject_id):
+                raise Forbidden(NOT_TAUGHT)
+        parsed, problems = domain.final_column_problems(data["grades"], self._student_ids(cls["id"]), behaviour)
+        year = self._year(data["school_year"])
+        scope = subject_id or BEHAVIOUR
+        existing = {}
+        if parsed:
+            rows = self.db.session.scalars(select(FinalGrade).where(
+                FinalGrade.student_id.in_([sid for sid, _, _ in parsed]), FinalGrade.school_year == year,
+                FinalGrade.kind == data["kind"], FinalGrade.scope == scope)).all()
+            existing = {f.student_id: f for f in rows}
+            for i, (sid, value, reason) in enumerate(parsed):
+                old = existing.get(sid)
+                if old is not None and old.value != value and not (reason or "").strip():
+                    problems[str(i)] = {"reason": ["Zmiana wystawionej oceny wymaga podania przyczyny."]}
+        if problems:
+            count = len([k for k in problems if k != "_schema"])
+            raise Invalid(f"Oceny nie zostały zapisane: {count} błędnych wpisów." if count
+                          else "Oceny nie zostały zapisane.", {"grades": problems})
+        with _one_writer(), self.db.unit_of_work():
+            changes = [self._set_final_row(school_id=cls["school_id"], student_id=sid, class_id=cls["id"],
+                                           subject_id=subject_id, kind=data["kind"], year=year, value=value,
+                                           reason=reason, existing=existing.get(sid))
+                       for sid, value, reason in parsed]
+            self._record_final_changes(changes)
+            if data["accept"]:
+                for final, _, _ in changes:
+                    if final.accepted_at is None:
+                        self._accept_row(final)
+        return {"class_id": cls["id"], "subject_id": subject_id, "kind": data["kind"], "school_year": year,
+                "grades": [_final_out.dump(f) for f, _, _ in changes]}
 
     @typed_rpc
     def class_final_grades(self, class_id, school_year=None):

@@ -235,6 +235,9 @@ def test_students_parents_and_the_secretary_cannot_write_grades(http, school):
                                   ("patch", f"/grades/{grade['id']}", {"value": "6", "reason": "bo tak"}),
                                   ("delete", f"/grades/{grade['id']}", {"reason": "bo tak"}),
                                   ("put", final_url, {"kind": "annual", "value": "6"}),
+                                  ("put", f"/classes/{school['a6']['id']}/final-grades",
+                                   {"kind": "annual", "subject_id": school["subj"]["matematyka"]["id"],
+                                    "grades": [{"student_id": school["s1"]["id"], "value": "6"}]}),
                                   ("patch", f"/schools/{school['school']['id']}/grade-settings", {"plus_value": 0.9})):
             r = client.request(method, url, json=body)
             assert r.status_code == 403, (who, method, url, r.status_code, r.text)
@@ -278,6 +281,8 @@ def test_ten1_another_schools_ids_answer_404(http, school, other):
         (admin, "get", f"/classes/{klass}/grade-sheet.pdf", None),
         (admin, "get", f"/classes/{klass}/statistics", None),
         (admin, "get", f"/classes/{klass}/final-grades", None),
+        (admin, "put", f"/classes/{klass}/final-grades",
+         {"kind": "annual", "subject_id": subject, "grades": [{"student_id": theirs["student"]["id"], "value": "1"}]}),
         (admin, "get", f"/schools/{theirs['school']['id']}/grade-settings", None),
         (admin, "get", f"/schools/{theirs['school']['id']}/grade-statistics", None),
         (admin, "post", f"/schools/{theirs['school']['id']}/grade-categories", {"name": "obca", "weight": 1}),
@@ -384,6 +389,29 @@ def test_grd3_grd4_final_grade_visible_to_the_parent_only_after_acceptance(http,
     assert [v["action"] for v in history["versions"]] == ["set", "accepted"]
     sheet = http("wych").get(f"/classes/{school['a6']['id']}/grade-sheet.pdf")
     assert sheet.status_code == 200 and sheet.content.startswith(b"%PDF")
+
+
+def test_grd2_grd3_a_column_of_final_grades_in_one_request(http, school):
+    """The class's annual grades of a subject typed down one grid and saved at once; a wrong
+    entry is named by its index and nothing is stored; ``accept`` shows them to the family."""
+    math, year = school["subj"]["fizyka"]["id"], "2018/2019"
+    url = f"/classes/{school['a6']['id']}/final-grades"
+    body = {"kind": "annual", "subject_id": math, "school_year": year,
+            "grades": [{"student_id": school["s1"]["id"], "value": "5"}, {"student_id": school["s2"]["id"], "value": "3+"},
+                       {"student_id": school["s4"]["id"], "value": "3"}]}
+    r = http("math").put(url, json=body)
+    assert r.status_code == 422, r.text
+    bad = r.json()["fields"]["grades"]
+    assert set(bad) == {"1", "2"} and "value" in bad["1"] and bad["2"]["student_id"] == ["Uczeń nie należy do tej klasy."]
+    body["grades"] = body["grades"][:1] + [{"student_id": school["s2"]["id"], "value": "dostateczny"}]
+    body["accept"] = True
+    r = http("math").put(url, json=body)
+    assert r.status_code == 200, r.text
+    assert [(g["value"], g["accepted"]) for g in r.json()["grades"]] == [("5", True), ("3", True)]
+    shown = subject_of(http("parent").get(f"/students/{school['s1']['id']}/grades",
+                                          params={"school_year": year}).json(), school, "fizyka")
+    assert shown["finals"]["annual"]["value"] == "5"
+    assert http("hist").put(url, json=body).status_code == 403
 
 
 # ------------------------------------------------------------------ GRD-8: averages computed by hand

@@ -272,6 +272,70 @@ def test_grd3_parent_sees_a_final_grade_only_after_acceptance(cluster, school):
     assert "class_id" in err.value.fields
 
 
+def test_grd2_grd3_grd5_a_column_of_final_grades_for_the_whole_class(cluster, school):
+    """One request per class and subject (or behaviour): all or nothing, the same rules as one
+    grade at a time, and with ``accept`` the family sees the grades at once. A year of its own
+    keeps the other tests' final grades apart."""
+    math, year = school["subj"]["matematyka"]["id"], "2019/2020"
+    ids = {k: school[k]["id"] for k in ("s1", "s2", "s3", "s4")}
+
+    def put(who, data):
+        return cluster.rpc("grades", "set_final_grade_column", school["a4"]["id"], data, ctx=ctx_of(school[who]))
+
+    def annual(who, student="s1"):
+        view = cluster.rpc("grades", "student_grades", ids[student], school_year=year, ctx=ctx_of(school[who]))
+        subject = next((x for x in view["subjects"] if x["subject_id"] == math), None)
+        return subject["finals"]["annual"] if subject else None
+
+    entries = [{"student_id": ids["s1"], "value": "4"}, {"student_id": ids["s2"], "value": "celujący"},
+               {"student_id": ids["s3"], "value": "1"}]
+    # Nothing is stored when one entry is wrong: a student of another class, a value off the scale.
+    with pytest.raises(Invalid) as err:
+        put("math", {"kind": "annual", "subject_id": math, "school_year": year,
+                     "grades": entries + [{"student_id": ids["s4"], "value": "3"}]})
+    assert "student_id" in err.value.fields["grades"]["3"]
+    with pytest.raises(Invalid) as err:
+        put("math", {"kind": "annual", "subject_id": math, "school_year": year,
+                     "grades": [{"student_id": ids["s1"], "value": "4+"}]})
+    assert "value" in err.value.fields["grades"]["0"]
+    assert annual("math") is None
+    # Only the subject's teacher in the class (or a manager); behaviour only the class teacher.
+    with pytest.raises(Forbidden):
+        put("hist", {"kind": "annual", "subject_id": math, "school_year": year, "grades": entries})
+    with pytest.raises(Forbidden):
+        put("math", {"kind": "annual", "subject_id": None, "school_year": year,
+                     "grades": [{"student_id": ids["s1"], "value": "dobre"}]})
+    for who in ("s1", "parent"):
+        with pytest.raises(Forbidden):
+            put(who, {"kind": "annual", "subject_id": math, "school_year": year, "grades": entries})
+
+    out = put("math", {"kind": "annual", "subject_id": math, "school_year": year, "grades": entries})
+    assert [g["value"] for g in out["grades"]] == ["4", "6", "1"] and not any(g["accepted"] for g in out["grades"])
+    assert annual("parent") is None and annual("math")["value"] == "4"          # GRD-3: not accepted yet
+    # A change needs a reason (per entry); with accept the family sees the column at once.
+    with pytest.raises(Invalid) as err:
+        put("math", {"kind": "annual", "subject_id": math, "school_year": year, "accept": True,
+                     "grades": [{"student_id": ids["s1"], "value": "5"}]})
+    assert "reason" in err.value.fields["grades"]["0"]
+    assert annual("math")["value"] == "4"
+    out = put("math", {"kind": "annual", "subject_id": math, "school_year": year, "accept": True,
+                       "grades": [{"student_id": ids["s1"], "value": "5", "reason": "poprawa sprawdzianu"},
+                                  {"student_id": ids["s2"], "value": "6"}]})
+    assert [(g["value"], g["accepted"]) for g in out["grades"]] == [("5", True), ("6", True)]
+    assert annual("parent")["value"] == "5"
+    history = cluster.rpc("grades", "final_grade_history", out["grades"][0]["id"], ctx=ctx_of(school["director"]))
+    assert [v["action"] for v in history["versions"]] == ["set", "corrected", "accepted"]
+
+    # Behaviour by the class teacher; a predicted "naganne" raises the at-risk flag (GRD-4, GRD-5).
+    beh = put("wych", {"kind": "predicted_annual", "subject_id": None, "school_year": year,
+                       "grades": [{"student_id": ids["s3"], "value": "naganne"},
+                                  {"student_id": ids["s2"], "value": "wz"}]})
+    assert [g["value"] for g in beh["grades"]] == ["naganne", "wzorowe"]
+    risk = cluster.rpc("grades", "at_risk_list", school["a4"]["id"], school_year=year, ctx=ctx_of(school["wych"]))
+    flagged = {(x["student_id"], f["behaviour"]) for x in risk["students"] for f in x["flags"]}
+    assert flagged == {(ids["s3"], True)}     # s3's annual 1 is not a predicted grade: no flag
+
+
 # ------------------------------------------------------------------------------------ GRD-6
 
 def test_grd6_correction_needs_a_reason_and_every_version_is_kept(cluster, school):

@@ -259,6 +259,20 @@ def test_grd1_column_is_checked_as_a_whole():
     assert domain.column_problems([], ["s1"], LIBRUS)[1]
 
 
+def test_grd2_grd5_column_of_final_grades_is_checked_as_a_whole():
+    entries = [{"student_id": "s1", "value": "celujący"}, {"student_id": "s2", "value": "nkl", "reason": "r"}]
+    parsed, problems = domain.final_column_problems(entries, ["s1", "s2"])
+    assert problems == {} and parsed == [("s1", "6", None), ("s2", "nkl", "r")]
+    bad = entries + [{"student_id": "s1", "value": "5"}, {"student_id": "s3", "value": "4+"}]
+    parsed, problems = domain.final_column_problems(bad, ["s1", "s2", "s3"])
+    assert parsed == [] and set(problems) == {"2", "3"}
+    assert "student_id" in problems["2"] and "value" in problems["3"]
+    parsed, problems = domain.final_column_problems([{"student_id": "s1", "value": "bdb"},
+                                                     {"student_id": "s2", "value": "5"}], ["s1", "s2"], behaviour=True)
+    assert parsed == [] and set(problems) == {"1"}
+    assert domain.final_column_problems([], ["s1"])[1]
+
+
 # ----------------------------------------------------------------------------- GRD-8: statistics
 
 def test_grd8_statistics_distribution_mean_weighted_and_failing():

@@ -426,41 +426,43 @@ class Loader:
         self.phase("grades", tasks, "partial grades, one column per test for a class (grades.add_grade_column)")
 
     def finals(self):
+        """Predicted and annual grades of every student, a column per class and subject (and
+        behaviour), as the teacher types them down the class's grid; the annual ones accepted."""
         year = self.plan["year"]["name"]
         tasks = []
         for key, st in self.schools.items():
             s = st["plan"]
             for c in s["classes"]:
                 ct = self.acc[c["class_teacher"]]
+                cid = st["classes"][c["name"]]
+                columns = {}      # subject (None: behaviour) -> (teacher, predicted entries, final entries)
                 for login in c["students"]:
-                    subjects = [(subject, self.acc[s["assign"][(c["name"], subject)]])
-                                for subject in sorted(P.CURRICULUM[c["grade"]]) if subject not in P.NOT_GRADED]
                     rng = random.Random(f"{self.plan['seed']}|finals|{login}")
-                    plan_finals = []
-                    for subject, teacher in subjects:
+                    for subject in sorted(P.CURRICULUM[c["grade"]]):
+                        if subject in P.NOT_GRADED:
+                            continue
                         predicted = P.final_value(st["partials"].get((login, subject), []))
                         final = predicted if rng.random() < 0.85 else str(
                             min(6, max(1, int(predicted) + rng.choice((-1, 1)))))
-                        plan_finals.append((subject, teacher, predicted, final))
+                        col = columns.setdefault(subject, (self.acc[s["assign"][(c["name"], subject)]], [], []))
+                        col[1].append((login, predicted))
+                        col[2].append((login, final))
                     behaviour = P.behaviour_value(rng)
-                    self.count("final grades (predicted and annual)", 2 * len(plan_finals) + 2)
+                    col = columns.setdefault(None, (ct, [], []))
+                    col[1].append((login, behaviour))
+                    col[2].append((login, behaviour))
+                for subject, (teacher, predicted, final) in columns.items():
+                    self.count("final grades (predicted and annual)", len(predicted) + len(final))
 
-                    def task(login=login, plan_finals=plan_finals, ct=ct, behaviour=behaviour, st=st):
-                        sid = self.acc[login]["id"]
-                        for subject, teacher, predicted, final in plan_finals:
-                            subject_id = st["subjects"][subject]
-                            self.call(teacher, "grades", "set_final_grade", sid, subject_id,
-                                      {"kind": "predicted_annual", "value": predicted, "school_year": year})
-                            out = self.call(teacher, "grades", "set_final_grade", sid, subject_id,
-                                            {"kind": "annual", "value": final, "school_year": year})
-                            self.call(teacher, "grades", "accept_final_grade", out["id"])
-                        self.call(ct, "grades", "set_behaviour_grade", sid,
-                                  {"kind": "predicted_annual", "value": behaviour, "school_year": year})
-                        out = self.call(ct, "grades", "set_behaviour_grade", sid,
-                                        {"kind": "annual", "value": behaviour, "school_year": year})
-                        self.call(ct, "grades", "accept_final_grade", out["id"])
+                    def task(subject=subject, teacher=teacher, predicted=predicted, final=final, cid=cid, st=st):
+                        subject_id = st["subjects"][subject] if subject else None
+                        for kind, entries, accept in (("predicted_annual", predicted, False), ("annual", final, True)):
+                            self.call(teacher, "grades", "set_final_grade_column", cid, {
+                                "kind": kind, "subject_id": subject_id, "school_year": year, "accept": accept,
+                                "grades": [{"student_id": self.acc[login]["id"], "value": v} for login, v in entries]})
                     tasks.append(task)
-        self.phase("finals", tasks, "predicted and annual grades, accepted; behaviour (grades.set_final_grade...)")
+        self.phase("finals", tasks, "predicted and annual grades by class and subject, the annual ones accepted "
+                                    "(grades.set_final_grade_column)")
 
     def messages(self):
         """Announcements, class messages to parents, single messages both ways, notes (UWAGA)."""
