@@ -44,7 +44,17 @@ def _r(x):
     return None if x is None else round(x, 1)
 
 
-def have_wrk():
+def have_wrk(install=False, log=print):
+    """Is wrk on the PATH? With ``install``, as root on Debian/Ubuntu, install it with apt-get
+    (Debian's package, 4.1); otherwise say how, and the benchmarks use the Python client."""
+    if shutil.which("wrk") is not None:
+        return True
+    if install:
+        if os.geteuid() == 0 and shutil.which("apt-get"):
+            log("installing wrk: apt-get install -y wrk")
+            subprocess.run(["apt-get", "install", "-y", "wrk"], stdout=subprocess.DEVNULL, check=False)
+        else:
+            log("wrk is not installed (sudo apt-get install -y wrk); using the Python load generator")
     return shutil.which("wrk") is not None
 
 

@@ -251,7 +251,7 @@ def main(argv=None):
     unknown = only - set(NAMES)
     if unknown:
         ap.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
-    tool = args.tool if args.tool != "auto" else ("wrk" if loadgen.have_wrk() else "python")
+    tool = args.tool if args.tool != "auto" else ("wrk" if loadgen.have_wrk(install=True, log=log) else "python")
     started = datetime.now()
     info = machine()
     info["load_generator"] = tool
