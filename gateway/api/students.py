@@ -3,6 +3,8 @@ report (ORG-8, ORG-9, MSG-3, ACC-10), and the parent's view of a child in one re
 attendance, unread messages: three services asked at once)."""
 from marshmallow import Schema, fields
 
+from services.common.schoolyear import school_year_dates, school_year_of
+
 from .. import rpc
 from ..auth import STAFF_EDITING_STUDENTS, TEACHERS, check_own_or_staff, requires, school_scoped
 from ..schemas import (PDF, DataReportOut, IncompleteOut, IncompleteQuery, ProfileIn, ProfileOut,
@@ -97,22 +99,10 @@ class OverviewOut(Schema):
     unread = fields.Nested(UnreadOut, metadata={"description": "Nieprzeczytane wiadomości zalogowanego."})
 
 
-def school_year_of(day):
-    """"2026/2027" for any day from 1 September 2026 to 31 August 2027 (as grades counts)."""
-    start = day.year if day.month >= 9 else day.year - 1
-    return f"{start}/{start + 1}"
-
-
-def school_year_dates(school_year):
-    """("2025-09-01", "2026-08-31") for "2025/2026"."""
-    start = int(school_year.split("/")[0])
-    return f"{start}-09-01", f"{start + 1}-08-31"
-
-
 def child_view_calls(student_id, school_year):
     """The RPCs behind a child's view in a school year: the grades with averages and the
     attendance percentage of the year (for ``rpc.call_many``; the web home page uses them too)."""
-    date_from, date_to = school_year_dates(school_year)
+    date_from, date_to = (d.isoformat() for d in school_year_dates(school_year))
     return [("grades", "student_grades", (student_id,), {"term": None, "school_year": school_year}),
             ("attendance", "percentages", ("student", student_id, date_from, date_to), {})]
 
@@ -132,7 +122,7 @@ def overview(query, student_id):
     ma (GRD-3); pracownicy jak przy ocenach ucznia. `unread` to wiadomości zalogowanego."""
     check_own_or_staff(student_id, NOT_FOUND)
     year = query["school_year"] or school_year_of(school_today())
-    date_from, date_to = school_year_dates(year)
+    date_from, date_to = (d.isoformat() for d in school_year_dates(year))
     grades, attendance, unread = rpc.call_many(*child_view_calls(student_id, year), UNREAD_CALL)
     return {"student_id": student_id, "school_year": year, "date_from": date_from, "date_to": date_to,
             "grades": grades, "attendance": attendance, "unread": unread}

@@ -11,6 +11,8 @@ import hashlib
 import re
 import unicodedata
 
+from services.common.schoolyear import school_year_dates, school_year_of  # noqa: F401  (domain.school_year_*)
+
 RETENTION_YEARS = 6
 ADMINS = ("school_admin", "deputy_admin")
 ARCHIVE_ROLES = ADMINS + ("director",)            # start, list, download, verify
@@ -199,18 +201,6 @@ NOTE_KINDS = {"positive": "pozytywna", "negative": "negatywna", "neutral": "neut
 ATTENDANCE_KINDS = (("present", "obecności"), ("absent", "nieobecności nieusprawiedliwione"),
                     ("excused", "nieobecności usprawiedliwione"), ("late", "spóźnienia"),
                     ("released", "zwolnienia"), ("school_reasons", "nieobecności z przyczyn szkolnych"))
-
-
-def school_year_of(day):
-    """"2025/2026" for any day from 1 September 2025 to 31 August 2026 (as grades counts)."""
-    start = day.year if day.month >= 9 else day.year - 1
-    return f"{start}/{start + 1}"
-
-
-def school_year_dates(name):
-    """(1 September, 31 August) of a school year "2025/2026": the range of its attendance."""
-    start = int(str(name).split("/")[0])
-    return dt.date(start, 9, 1), dt.date(start + 1, 8, 31)
 
 
 def final_label(value, behaviour=False):

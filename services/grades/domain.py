@@ -19,6 +19,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from services.common.schoolyear import school_year_of  # noqa: F401  (domain.school_year_of)
+
 # ----------------------------------------------------------------------------------- roles
 
 SCHOOL_ADMIN, DEPUTY_ADMIN = "school_admin", "deputy_admin"
@@ -326,12 +328,6 @@ def grade_date_problem(day, today):
 
 
 # ----------------------------------------------------------------------------------- school year and term
-
-def school_year_of(day):
-    """"2026/2027" for any day from 1 September 2026 to 31 August 2027."""
-    start = day.year if day.month >= 9 else day.year - 1
-    return f"{start}/{start + 1}"
-
 
 def parse_month_day(text):
     m = re.match(r"^(\d{2})-(\d{2})$", text or "")
