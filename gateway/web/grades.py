@@ -361,8 +361,8 @@ def _kind():
 
 
 def _finals_post(rows, kind, *, behaviour, subject_id, class_id):
-    """Save the changed grades of a column of final grades and accept the chosen ones. Returns
-    (form, saved, accepted); errors stay at the students' fields."""
+    """Save the changed grades of a column of final grades in one request (all or nothing), or
+    accept the chosen ones. Returns (form, saved, accepted); errors stay at the students' fields."""
     labels = {}
     for row in rows:
         labels[f"ocena-{row['student_id']}"] = f"Ocena: {row['name']}"
@@ -380,33 +380,35 @@ def _finals_post(rows, kind, *, behaviour, subject_id, class_id):
                 rpc.call("grades", "accept_final_grade", final_id)
                 accepted += 1
             return form, saved, accepted
+        changed = []
         for row in rows:
             sid = row["student_id"]
             value = form.get(f"ocena-{sid}").strip()
             current = row.get("current")
-            if not value or (current and current["value"] == value):
-                continue
-            data = {"kind": kind, "value": value, "reason": form.get(f"przyczyna-{sid}").strip() or None,
-                    "class_id": class_id}
-            try:
-                if behaviour:
-                    rpc.call("grades", "set_behaviour_grade", sid, data)
-                else:
-                    rpc.call("grades", "set_final_grade", sid, subject_id, data)
-                saved += 1
-            except RegisterError as exc:
-                for name, messages in (exc.fields or {}).items():
+            if value and not (current and current["value"] == value):
+                changed.append({"student_id": sid, "value": value,
+                                "reason": form.get(f"przyczyna-{sid}").strip() or None})
+        if not changed:
+            return form, saved, accepted
+        try:
+            # The whole column in one request, all or nothing (as a column of partial grades).
+            rpc.call("grades", "set_final_grade_column", class_id,
+                     {"kind": kind, "subject_id": None if behaviour else subject_id, "grades": changed})
+            saved = len(changed)
+        except RegisterError as exc:
+            per_entry = (exc.fields or {}).get("grades") if isinstance(exc.fields, dict) else None
+            if not isinstance(per_entry, dict) or not per_entry:
+                raise
+            for index, problems in per_entry.items():
+                if not index.isdigit() or int(index) >= len(changed):
+                    continue
+                sid = changed[int(index)]["student_id"]
+                for name, messages in problems.items():
                     target = f"przyczyna-{sid}" if name == "reason" else f"ocena-{sid}"
                     for m in (messages if isinstance(messages, list) else [messages]):
                         form.add_error(target, str(m))
-                if not exc.fields:
-                    form.add_error(f"ocena-{sid}", exc.message)
-                form.status = max(form.status, exc.http_status)
-        if form.errors:
-            status = form.status if form.status >= 400 else 422
-            form.error = (f"Zapisano: {plural(saved, 'ocena', 'oceny', 'ocen')}; popraw zaznaczone wiersze." if saved
-                          else "Nie zapisano ocen: popraw zaznaczone wiersze.")
-            form.status = status
+            form.error = "Nie zapisano ocen: popraw zaznaczone wiersze."
+            form.status = exc.http_status if exc.http_status >= 400 else 422
     return form, saved, accepted
 
 

@@ -904,8 +904,11 @@ class GradesService(ArchiveExport, PlatformService):
             existing = {f.student_id: f for f in rows}
             for i, (sid, value, reason) in enumerate(parsed):
                 old = existing.get(sid)
-                if old is not None and old.value != value and not (reason or "").strip():
-                    problems[str(i)] = {"reason": ["Zmiana wystawionej oceny wymaga podania przyczyny."]}
+                if old is not None and old.value != value:
+                    try:
+                        domain.require_reason(reason)
+                    except GradeError as exc:
+                        problems[str(i)] = {"reason": [str(exc)]}
         if problems:
             count = len([k for k in problems if k != "_schema"])
             raise Invalid(f"Oceny nie zostały zapisane: {count} błędnych wpisów." if count
