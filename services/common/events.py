@@ -361,6 +361,28 @@ class GradeAdded(Schema):
     date = fields.Date(required=True)
 
 
+class ColumnGrade(Schema):
+    grade_id = fields.String(required=True)
+    student_id = fields.String(required=True)
+    value = fields.String(required=True)
+    numeric = fields.Float(allow_none=True, load_default=None)
+
+
+class GradeColumnAdded(Schema):
+    """GRD-1: a column of partial grades was entered for a class in one request (one test): one
+    event for the whole column, with every grade in ``grades`` (``grades.grade_added`` is a
+    single grade). ``weight`` is the column's effective weight; ``date`` the day it refers to."""
+    column_id = fields.String(required=True)
+    class_id = fields.String(required=True)
+    subject_id = fields.String(required=True)
+    teacher_id = fields.String(allow_none=True, load_default=None)
+    category_id = fields.String(required=True)
+    weight = fields.Float(required=True)
+    date = fields.Date(required=True)
+    description = fields.String(allow_none=True, load_default=None)
+    grades = fields.List(fields.Nested(ColumnGrade), required=True)
+
+
 class GradeCorrected(Schema):
     """GRD-6: a partial grade was corrected or (``deleted``, ``new_value`` null) logically
     deleted, always with a reason; ``version`` is the grade's new version number."""
@@ -461,6 +483,7 @@ CATALOGUE = {
     "messaging.outage_notice_closed": {1: OutageNoticeClosed},
     "messaging.entry_error_reported": {1: EntryErrorReported},
     "grades.grade_added": {1: GradeAdded},
+    "grades.column_added": {1: GradeColumnAdded},
     "grades.grade_corrected": {1: GradeCorrected},
     "grades.final_grade_accepted": {1: FinalGradeAccepted},
     "grades.at_risk_flagged": {1: AtRiskFlagged},

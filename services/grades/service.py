@@ -301,7 +301,9 @@ class GradesService(ArchiveExport, PlatformService):
     # ================================================================ partial grades (GRD-1, GRD-6)
 
     def _new_grade(self, *, school_id, class_id, subject_id, student_id, category, parsed, day, description,
-                   weight, counts, column_id, settings):
+                   weight, counts, column_id, settings, announce=True):
+        """A new partial grade in the open unit of work; ``announce``: its own ``grades.grade_added``
+        (a column announces its grades together in ``grades.column_added``)."""
         s = self.db.session
         grade = Grade(id=new_id(), school_id=school_id, student_id=student_id, class_id=class_id, subject_id=subject_id,
                       teacher_id=self.caller.user_id, category_id=category.id, column_id=column_id,
@@ -311,6 +313,8 @@ class GradesService(ArchiveExport, PlatformService):
                       value=parsed.value, numeric=domain.to_float(parsed.numeric), version=1,
                       created_by=self.caller.user_id, created_at=utcnow())
         s.add(grade)   # its version row comes with _versions_of_new (one flush for a whole column)
+        if not announce:
+            return grade
         self.outbox.add("grades.grade_added", {
             "grade_id": grade.id, "student_id": student_id, "class_id": class_id, "subject_id": subject_id,
             "teacher_id": self.caller.user_id, "category_id": category.id, "column_id": column_id,
@@ -409,9 +413,19 @@ class GradesService(ArchiveExport, PlatformService):
             grades = [self._new_grade(school_id=school_id, class_id=cls["id"], subject_id=subject_id,
                                       student_id=sid, category=category, parsed=p, day=day,
                                       description=data["description"], weight=data["weight"],
-                                      counts=data["counts_in_average"], column_id=column.id, settings=settings)
+                                      counts=data["counts_in_average"], column_id=column.id, settings=settings,
+                                      announce=False)
                       for sid, p in parsed]
             self._versions_of_new(grades)
+            # One event for the column (a class's test), not one per grade: the audit log and any
+            # other consumer get the whole entry at once.
+            self.outbox.add("grades.column_added", {
+                "column_id": column.id, "class_id": cls["id"], "subject_id": subject_id,
+                "teacher_id": self.caller.user_id, "category_id": category.id,
+                "weight": data["weight"] if data["weight"] is not None else category.weight,
+                "date": day.isoformat(), "description": data["description"],
+                "grades": [{"grade_id": g.id, "student_id": g.student_id, "value": g.value, "numeric": g.numeric}
+                           for g in grades]}, school_id=school_id)
         cats = {category.id: category}
         return {"column": self._column_dict(column, cats), "grades": [self._grade_dict(g, cats) for g in grades]}
 

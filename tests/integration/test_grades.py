@@ -151,8 +151,22 @@ def test_grd1_column_for_a_whole_class_is_all_or_nothing(cluster, school):
     assert (g1["value"], g1["category_name"], g1["effective_weight"], g1["teacher_id"]) == \
         ("5", "sprawdzian", 3.0, school["math"]["id"])
     assert g1["date"] and g1["created_at"]                      # date referred to and entry time (OPS-2)
-    names = [n for n, _ in outbox_names(cluster)]
-    assert names.count("grades.grade_added") >= 3
+    # One event for the column with all its grades (not one per grade); the audit log (ACC-11)
+    # has an entry per student, found by the student.
+    added = [e["payload"] for n, e in outbox_names(cluster)
+             if n == "grades.column_added" and e["payload"]["column_id"] == result["column"]["id"]]
+    assert len(added) == 1 and [(g["student_id"], g["value"]) for g in added[0]["grades"]] == \
+        [(school[k]["id"], v) for k, v in (("s1", "5"), ("s2", "3-"), ("s3", "np"))]
+    assert added[0]["weight"] == 3 and added[0]["teacher_id"] == school["math"]["id"]
+
+    def audited():
+        entries = cluster.rpc("identity", "search_audit", school["school"]["id"],
+                              {"subject_id": school["s2"]["id"], "action": "grades.column_added"},
+                              ctx=ctx_of(school["admin"]))
+        return [e for e in entries if e["details"].get("column_id") == result["column"]["id"]]
+    entries = wait_for(audited, timeout=20, what="the column in the audit log")
+    assert len(entries) == 1 and entries[0]["details"]["value"] == "3-"
+    assert entries[0]["actor_id"] == school["math"]["id"]
 
 
 def test_grd7_teacher_not_assigned_to_class_and_subject_is_refused(cluster, school):
