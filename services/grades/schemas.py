@@ -148,6 +148,26 @@ class GradeOut(Schema):
         return obj.deleted_at is not None
 
 
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def grade_view(g):
+    """``GradeOut().dump(g)`` written out by hand, for the hot read paths (a student's grades,
+    a class's grade book): the same keys and formats without marshmallow's per-field machinery.
+    ``g`` is a Grade or a Core row of the grades table; tests/unit/test_grades_domain.py keeps
+    the two equal."""
+    return {"id": g.id, "school_id": g.school_id, "student_id": g.student_id, "class_id": g.class_id,
+            "subject_id": g.subject_id, "teacher_id": g.teacher_id, "category_id": g.category_id,
+            "column_id": g.column_id, "value": g.value,
+            "numeric": float(g.numeric) if g.numeric is not None else None,
+            "weight": float(g.weight) if g.weight is not None else None,
+            "counts_in_average": g.counts_in_average, "date": _iso(g.date), "school_year": g.school_year,
+            "term": g.term, "description": g.description, "version": g.version, "corrected": g.version > 1,
+            "created_by": g.created_by, "created_at": _iso(g.created_at), "updated_at": _iso(g.updated_at),
+            "deleted": g.deleted_at is not None}
+
+
 class GradeVersionOut(Schema):
     version = fields.Integer()
     action = fields.String()

@@ -22,10 +22,9 @@ from .domain import BEHAVIOUR, GradeError
 from .models import (AtRiskFlag, FinalGrade, FinalGradeVersion, Grade, GradeCategory, GradeColumn,
                      GradeSettings, GradeVersion, StudentMove, new_id)
 from .schemas import (CategoryIn, CategoryOut, CategoryUpdateIn, ColumnIn, CorrectionIn, FinalColumnIn, FinalIn,
-                      FinalOut, FinalVersionOut, FlagOut, GradeIn, GradeOut, GradeVersionOut,
-                      ListQuery, NoticesQuery, SettingsIn, SettingsOut)
+                      FinalOut, FinalVersionOut, FlagOut, GradeIn, GradeVersionOut,
+                      ListQuery, NoticesQuery, SettingsIn, SettingsOut, grade_view)
 
-_grade_out = GradeOut()
 _version_out = GradeVersionOut()
 _final_out = FinalOut()
 _final_version_out = FinalVersionOut()
@@ -530,7 +529,7 @@ class GradesService(ArchiveExport, PlatformService):
     # ================================================================ views (GRD-7, GRD-8)
 
     def _grade_dict(self, grade, cats=None):
-        out = _grade_out.dump(grade)
+        out = grade_view(grade)
         cats = cats if cats is not None else {}
         cat = cats.get(grade.category_id) or self.db.session.get(GradeCategory, grade.category_id)
         out["category_name"] = cat.name if cat else None
@@ -569,8 +568,12 @@ class GradesService(ArchiveExport, PlatformService):
         return value or domain.school_year_of(date.today())
 
     def _live_grades(self, *conditions):
-        return self.db.session.scalars(select(Grade).where(Grade.deleted_at.is_(None), *conditions)
-                                       .order_by(Grade.date, Grade.created_at)).all()
+        """Grades not deleted, oldest first, as read-only Core rows (attribute access like a
+        Grade): the read views build a few hundred of them per request, and rows cost a
+        fraction of ORM objects. Code that changes a grade loads the Grade itself."""
+        table = Grade.__table__
+        return self.db.session.execute(select(table).where(table.c.deleted_at.is_(None), *conditions)
+                                       .order_by(table.c.date, table.c.created_at)).all()
 
     def _student_school(self, student_id):
         """The school of a student account the caller may ask about. A parent's own child (the

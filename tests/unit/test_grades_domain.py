@@ -336,3 +336,23 @@ def test_org4_late_grades_of_a_week_by_teacher_and_entry_time():
     assert domain.late_grades(grades, date(2026, 11, 19)) == late
     assert [g["grade_id"] for g in domain.late_grades(grades, date(2026, 11, 9))] == ["week-before"]
     assert domain.late_grades([], date(2026, 11, 16)) == []
+
+
+def test_grade_view_is_the_grade_schema_written_out():
+    """The hot read paths build grades by hand (schemas.grade_view); GradeOut stays the
+    documented shape: the two must give the same thing, for a plain and a corrected grade."""
+    from datetime import datetime as _dt
+
+    from services.grades.models import Grade
+    from services.grades.schemas import GradeOut, grade_view
+    plain = Grade(id="g1", school_id="s", student_id="st", class_id="c", subject_id="m", teacher_id="t",
+                  category_id="k", column_id=None, weight=None, counts_in_average=None, date=date(2026, 10, 5),
+                  school_year="2026/2027", term=1, description=None, value="np", numeric=None, version=1,
+                  created_by="t", created_at=_dt(2026, 10, 5, 8, 1, 2, 345), updated_at=None, deleted_at=None)
+    corrected = Grade(id="g2", school_id="s", student_id="st", class_id="c", subject_id="m", teacher_id=None,
+                      category_id="k", column_id="col", weight=2, counts_in_average=False, date=date(2027, 3, 1),
+                      school_year="2026/2027", term=2, description="Sprawdzian: ułamki", value="4+", numeric=4.5,
+                      version=3, created_by="t", created_at=_dt(2027, 3, 1, 9, 0), updated_at=_dt(2027, 3, 2, 7, 0),
+                      deleted_at=_dt(2027, 3, 3, 7, 0))
+    for g in (plain, corrected):
+        assert grade_view(g) == GradeOut().dump(g)
