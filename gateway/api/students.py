@@ -1,6 +1,7 @@
 """The student file (kartoteka ucznia), personal data and its completeness, the parent's data
 report (ORG-8, ORG-9, MSG-3, ACC-10), and the parent's view of a child in one request (grades,
 attendance, unread messages: three services asked at once)."""
+from flask import jsonify
 from marshmallow import Schema, fields
 
 from services.common.schoolyear import school_year_dates, school_year_of
@@ -124,8 +125,12 @@ def overview(query, student_id):
     year = query["school_year"] or school_year_of(school_today())
     date_from, date_to = (d.isoformat() for d in school_year_dates(year))
     grades, attendance, unread = rpc.call_many(*child_view_calls(student_id, year), UNREAD_CALL)
-    return {"student_id": student_id, "school_year": year, "date_from": date_from, "date_to": date_to,
-            "grades": grades, "attendance": attendance, "unread": unread}
+    # Returned as it came (a Response is not dumped again by @bp.response): the services dumped
+    # it already, and re-dumping a year of grades through OverviewOut cost about 6 ms of the
+    # gateway's CPU per view (docs/performance.md). OverviewOut still documents the shape;
+    # tests/e2e/test_attendance_api.py checks the parts equal the three schema-dumped routes.
+    return jsonify({"student_id": student_id, "school_year": year, "date_from": date_from, "date_to": date_to,
+                    "grades": grades, "attendance": attendance, "unread": unread})
 
 
 @bp.route("/students/<student_id>/overview.pdf", methods=["GET"])
