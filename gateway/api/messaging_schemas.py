@@ -366,7 +366,7 @@ class SettingsIn(In):
     smtp_port = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=65535))
     smtp_security = fields.String(validate=validate.OneOf(list(SMTP_SECURITY)))
     smtp_user = fields.String(allow_none=True, validate=validate.Length(max=200))
-    smtp_password = fields.String(allow_none=True, load_only=True, validate=validate.Length(max=300))
+    smtp_password = fields.String(allow_none=True, load_only=True, validate=validate.Length(max=120))
     from_address = fields.Email(allow_none=True, validate=validate.Length(max=200))
 
 

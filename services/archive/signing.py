@@ -18,7 +18,6 @@ import base64
 import datetime as dt
 import hashlib
 import os
-import secrets
 import tempfile
 
 from cryptography import x509
@@ -29,6 +28,8 @@ from signxml import CanonicalizationMethod, DigestAlgorithm, VerifyResult, metho
 from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature, SignXMLException
 from signxml.xades import XAdESDataObjectFormat, XAdESSigner, XAdESVerifier
 from signxml.xades.xades import XAdESSignatureConfiguration
+
+from services.common.sealing import local_secret
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 FORMAT = "XAdES-BES (podpis zewnętrzny, detached)"
@@ -50,16 +51,7 @@ def keys_dir(data_dir):
 def service_secret(data_dir):
     """The secret the stored keys are encrypted with: ``DZIENNIK_ARCHIVE_SECRET`` or a random
     one kept beside the keys (0600)."""
-    env = os.environ.get("DZIENNIK_ARCHIVE_SECRET")
-    if env:
-        return env.encode()
-    path = os.path.join(keys_dir(data_dir), ".secret")
-    if not os.path.exists(path):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(48))
-    with open(path, encoding="ascii") as fh:
-        return fh.read().strip().encode()
+    return local_secret("DZIENNIK_ARCHIVE_SECRET", keys_dir(data_dir))
 
 
 def load_pkcs12(data, password):

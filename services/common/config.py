@@ -32,6 +32,7 @@ SETTINGS = {
     "DZIENNIK_ATTACHMENT_MAX_BYTES": ("5242880", "Largest attachment of a message, in bytes (messaging)."),
     "DZIENNIK_ATTACHMENT_MAX_COUNT": ("5", "Most attachments in one message (messaging)."),
     "DZIENNIK_SMTP_TIMEOUT": ("10", "Seconds messaging waits for a school's SMTP server when sending e-mail notices."),
+    "DZIENNIK_MESSAGING_SECRET": ("", "Key that seals the schools' SMTP passwords stored by messaging; set it in production, the same on every replica."),
     "DZIENNIK_ARCHIVE_SECRET": ("", "Key that encrypts the school certificates (PKCS#12) stored by archive; set it in production."),
     "DZIENNIK_GATEWAY_BIND": ("127.0.0.1:8000", "Address gunicorn binds the gateway to."),
     "DZIENNIK_GATEWAY_WORKERS": ("2", "gunicorn worker processes (4 threads each)."),

@@ -4,6 +4,7 @@
 - ``AttachmentStore``: attachment files, content-addressed under the data folder;
 - ``send_notices``: e-mail notices through the school's own SMTP server (smtplib).
 """
+import base64
 import hashlib
 import os
 import smtplib
@@ -17,6 +18,7 @@ from nameko.extensions import DependencyProvider
 
 from services.common import config
 from services.common.rpc import SystemRpc
+from services.common.sealing import Sealer, local_secret
 
 from . import domain
 
@@ -107,6 +109,34 @@ def attachment_limits():
 BCC_BATCH = 50
 
 
+_SEALER = {}
+
+
+def smtp_sealer():
+    """Seals the schools' SMTP passwords in messaging's database (``DZIENNIK_MESSAGING_SECRET``,
+    or a random secret in <data dir>/messaging on a single machine)."""
+    if "sealer" not in _SEALER:
+        _SEALER["sealer"] = Sealer(local_secret("DZIENNIK_MESSAGING_SECRET",
+                                                os.path.join(config.data_dir(), "messaging")))
+    return _SEALER["sealer"]
+
+
+def smtp_login(smtp, user, password):
+    """Log in to the school's SMTP server. smtplib encodes credentials as ASCII, and Polish
+    letters in a password are common: those go as AUTH PLAIN in UTF-8 (RFC 4616)."""
+    try:
+        (user + password).encode("ascii")
+    except UnicodeEncodeError:
+        if "plain" not in smtp.esmtp_features.get("auth", "").lower().split():
+            raise smtplib.SMTPException("The SMTP server does not offer AUTH PLAIN for a non-ASCII password.")
+        token = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode()).decode("ascii")
+        code, response = smtp.docmd("AUTH", "PLAIN " + token)
+        if code != 235:
+            raise smtplib.SMTPAuthenticationError(code, response)
+        return
+    smtp.login(user, password)
+
+
 def send_notices(settings, addresses, subject, body):
     """Send one notice to ``addresses`` through the school's SMTP server, in batches of blind
     copies (one connection). Raises on a failure, so that the event handler retries."""
@@ -123,7 +153,7 @@ def send_notices(settings, addresses, subject, body):
             smtp.starttls(context=ssl.create_default_context())
             smtp.ehlo()
         if settings.smtp_user:
-            smtp.login(settings.smtp_user, settings.smtp_password or "")
+            smtp_login(smtp, settings.smtp_user, smtp_sealer().unseal(settings.smtp_password) or "")
         sender = settings.from_address or "dziennik@localhost"
         for i in range(0, len(addresses), BCC_BATCH):
             batch = addresses[i:i + BCC_BATCH]

@@ -207,7 +207,7 @@ class SettingsIn(Schema):
     smtp_port = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=65535))
     smtp_security = fields.String(validate=validate.OneOf(["none", "starttls", "ssl"]))
     smtp_user = fields.String(allow_none=True, validate=validate.Length(max=200))
-    smtp_password = fields.String(allow_none=True, validate=validate.Length(max=300))
+    smtp_password = fields.String(allow_none=True, validate=validate.Length(max=120))   # sealed: fits 300
     from_address = fields.Email(allow_none=True, validate=validate.Length(max=200))
 
     @validates_schema

@@ -13,7 +13,7 @@ from services.common.service import PlatformService, typed_rpc
 from services.common.validation import load
 
 from . import domain
-from .dependencies import AttachmentStore, DirectoryRpc, attachment_limits, parallel, send_notices
+from .dependencies import AttachmentStore, DirectoryRpc, attachment_limits, parallel, send_notices, smtp_sealer
 from .models import (Announcement, AnnouncementMember, Attachment, EmailDispatch, Message,
                      MessagingSettings, OutageNotice, Recipient, new_id)
 from .schemas import (VALIDITY_DEFAULT, AnnouncementIn, AnnouncementOut, AttachmentOut, DecisionIn,
@@ -859,6 +859,8 @@ class MessagingService(ArchiveExport, PlatformService):
                                              smtp_security="starttls")
                 s.add(settings)
             for key, value in data.items():
+                if key == "smtp_password":
+                    value = smtp_sealer().seal(value)    # never stored in the clear
                 setattr(settings, key, value)
             settings.school_name = school["name"]
             settings.updated_by, settings.updated_at = c.user_id, utcnow()

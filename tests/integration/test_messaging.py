@@ -13,7 +13,10 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+from sqlalchemy import create_engine, text
 
+from services.common.db import normalise_url
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from services.common.events import make_envelope
 from services.common.outbox import publish_envelope
@@ -27,10 +30,16 @@ PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n"
 # ------------------------------------------------------------------------------------- fixtures
 
 class Inbox:
-    """aiosmtpd handler: keeps every e-mail the messaging service hands over."""
+    """aiosmtpd handler: keeps every e-mail the messaging service hands over, and (as the
+    authenticator) every login and password it was given."""
 
     def __init__(self):
         self.mails = []
+        self.logins = []
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        self.logins.append((auth_data.login.decode(), auth_data.password.decode()))
+        return AuthResult(success=True)
 
     async def handle_DATA(self, server, session, envelope):
         mail = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -42,7 +51,8 @@ class Inbox:
 @pytest.fixture(scope="module")
 def smtp():
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), authenticator=inbox,
+                            auth_require_tls=False)
     controller.start()
     try:
         yield controller, inbox
@@ -595,9 +605,18 @@ def test_email_notice_of_a_new_message_arrives_at_the_schools_smtp_server(cluste
                     ctx=ctx_of(teacher))
     settings = cluster.rpc("messaging", "update_messaging_settings", s["id"], {
         "email_enabled": True, "smtp_host": controller.hostname, "smtp_port": controller.port,
-        "smtp_security": "none", "from_address": "dziennik@example.org", "smtp_password": "tajne"},
-        ctx=ctx_of(admin))
+        "smtp_security": "none", "from_address": "dziennik@example.org", "smtp_user": "dziennik",
+        "smtp_password": "tajne-Hasło-SMTP"}, ctx=ctx_of(admin))
     assert settings["has_smtp_password"] and "smtp_password" not in settings
+    # The password is sealed in messaging's database, and the SMTP server gets it in the clear.
+    engine = create_engine(normalise_url(cluster.env["MESSAGING_DATABASE_URL"]))
+    try:
+        with engine.connect() as conn:
+            stored = conn.execute(text("SELECT smtp_password FROM messaging_settings WHERE school_id = :s"),
+                                  {"s": s["id"]}).scalar_one()
+    finally:
+        engine.dispose()
+    assert stored.startswith("sealed:v1:") and "tajne" not in stored
     msg = send(cluster, teacher, subject="Prywatny temat", body="Poufna treść.", recipient_ids=[parent["id"]])
     mail = wait_for(lambda: next((m for m in inbox.mails if parent["email"] in m["to"]), None), timeout=20,
                     what="e-mail notice at the SMTP server")
@@ -606,6 +625,7 @@ def test_email_notice_of_a_new_message_arrives_at_the_schools_smtp_server(cluste
     assert "Teresa Nauczycielka" in mail["text"] and "Zaloguj" in mail["text"]
     assert "Poufna" not in mail["text"] and "Prywatny temat" not in mail["text"]
     assert msg["recipient_count"] == 1
+    assert ("dziennik", "tajne-Hasło-SMTP") in inbox.logins
 
 
 def test_students_write_to_staff_only_where_the_school_allows(cluster, school):
