@@ -11,6 +11,7 @@ SETTINGS = {
     "<SERVICE>_DATABASE_URL": ("sqlite:///<DATA_DIR>/<service>.db",
                                "SQLAlchemy URL of one service's database, e.g. IDENTITY_DATABASE_URL."),
     "DZIENNIK_MAX_WORKERS": ("10", "Concurrent workers per service instance."),
+    "DZIENNIK_RPC_REPLY_CONFIRMS": ("0", "1: services publish RPC replies with publisher confirms (nameko's default); 0: without (a lost reply is a caller's timeout either way; docs/performance.md)."),
     "DZIENNIK_RPC_TIMEOUT": ("5", "Seconds a caller (gateway or service) waits for an RPC reply before answering 503."),
     "DZIENNIK_RPC_POOL_SIZE": ("4", "RPC proxies per gateway process (one is checked out per request)."),
     "DZIENNIK_OUTBOX_POLL": ("0.5", "Seconds between outbox relay polls (it is also woken after each commit)."),
@@ -73,4 +74,5 @@ def nameko_config(service):
         # Our reliable handlers dead-letter instead of requeueing; keep heartbeats so a
         # dead broker is noticed and the consumer reconnects.
         "HEARTBEAT": 15,
+        "RPC_REPLY_CONFIRMS": get("DZIENNIK_RPC_REPLY_CONFIRMS") == "1",
     }

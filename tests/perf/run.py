@@ -241,10 +241,19 @@ def main(argv=None):
     ap.add_argument("--keep", action="store_true", help="leave the system and its data for --reuse")
     ap.add_argument("--reuse", action="store_true", help="benchmark the system a --keep run left")
     ap.add_argument("--cleanup", action="store_true", help="drop leftover dz_perf_* databases and vhosts")
+    ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                    help="a setting for every process of the system (e.g. DZIENNIK_RPC_REPLY_CONFIRMS=1 "
+                         "to compare); repeatable")
     args = ap.parse_args(argv)
     if args.cleanup:
         cleanup_leftovers(log)
         return 0
+    extra_env = {}
+    for item in args.env:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            ap.error(f"--env needs NAME=VALUE, not {item!r}")
+        extra_env[name] = value
     if args.load_instances is None:
         args.load_instances = "grades,attendance" if args.scale == "full" else ""
     only = set((args.only or ",".join(NAMES)).split(","))
@@ -256,15 +265,16 @@ def main(argv=None):
     info = machine()
     info["load_generator"] = tool
     info["load_start"] = loadavg()
+    info["settings"] = extra_env or "production defaults"
     log(f"machine: {info}")
     if args.reuse:
         if not os.path.exists(STATE_FILE):
             ap.error("nothing to reuse: run with --keep first")
         state = PerfCluster.load_state()
-        cluster = PerfCluster(reuse=state)
+        cluster = PerfCluster(reuse=state, extra_env=extra_env)
         args.scale = state.get("scale", args.scale)
     else:
-        cluster = PerfCluster()
+        cluster = PerfCluster(extra_env=extra_env)
     keep = args.keep or args.reuse
     load_summary, results, notes = None, [], []
     ctx = None
