@@ -18,7 +18,7 @@ from datetime import date, datetime, time
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from services.common import config
-from services.common.errors import Invalid, NotFound, Unavailable
+from services.common.errors import Forbidden, Invalid, NotFound, Unavailable
 
 from .. import rpc
 from ..api.messages import (ANNOUNCERS, APPROVERS, NOTE_AUTHORS, OUTAGE_PUBLISHERS, SENDERS, SETTINGS_READERS,
@@ -261,36 +261,30 @@ def _staff_recipients(school_id):
 
 
 def _family_recipients():
-    """Whom a parent (or a student, where allowed) can pick: the class teachers of the children
-    (or of the own class) and the staff who wrote to them. Parents may not list the school's
-    accounts; any other teacher is reached by replying to a message."""
-    own = []
-    if _is(PARENT):
-        students = rpc.call("identity", "children_of", g.user["id"])
-    else:
-        students = [g.user]
-    for s in students:
-        try:
-            placement = rpc.call("scheduling", "student_class", s["id"])
-            if not placement.get("class_id"):
-                continue
-            klass = rpc.call("scheduling", "get_class", placement["class_id"])
-        except NotFound:
-            continue
-        if klass.get("class_teacher_id"):
-            who = f" ({s['first_name']})" if _is(PARENT) else ""
-            own.append((klass["class_teacher_id"], f"wychowawca klasy {klass['name']}{who}"))
+    """Whom a parent (or a student, where allowed) can pick: messaging's ``contacts`` (the class
+    teachers and subject teachers of the children's classes, the directors, the administrators)
+    and anyone else who wrote to them (a reply reaches them too)."""
+    try:
+        contacts = rpc.call("messaging", "contacts")
+    except Forbidden as exc:   # a student where the school does not let students write
+        if request.method == "GET":
+            flash(exc.message, "info")
+        contacts = []
+    groups, listed = {}, set()
+    for p in contacts:
+        groups.setdefault(p["group"], []).append((p["id"], f"{p['last_name']} {p['first_name']} – "
+                                                           f"{', '.join(p['reasons'])}"))
+        listed.add(p["id"])
     wrote = []
     received = rpc.call("messaging", "mailbox", folder="received", page=1, page_size=100)
     for m in received["items"]:
-        if m["kind"] in ("message", "note") and m["sender_id"] not in {i for i, _ in own + wrote}:
+        if m["kind"] in ("message", "note") and m["sender_id"] not in listed:
+            listed.add(m["sender_id"])
             wrote.append((m["sender_id"], m["sender_name"]))
-    groups = []
-    if own:
-        groups.append(("Wychowawcy", own))
+    out = list(groups.items())
     if wrote:
-        groups.append(("Osoby, które do Ciebie pisały", sorted(wrote, key=lambda o: o[1])))
-    return groups
+        out.append(("Osoby, które do Ciebie pisały", sorted(wrote, key=lambda o: o[1])))
+    return out
 
 
 @bp.route("/wiadomosci/nowa", methods=["GET", "POST"])

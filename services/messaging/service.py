@@ -552,6 +552,68 @@ class MessagingService(ArchiveExport, PlatformService):
                 "addressee": data["addressee"], "entry": data["entry"].strip()[:150]}, school_id=school_id)
         return self._sent_out(message, len(recipients))
 
+    @typed_rpc
+    def contacts(self):
+        """Whom a parent, or a student where the school lets students write, may write to, for
+        the compose form (chapter II, parent 5: teachers, class teachers, the director and the
+        administrator): for each child (or the student), the class teacher and the teachers of
+        the class's subjects, then the directors and the school administrators. Each person
+        once, with why they are listed (``reasons``). Staff write to the whole school and pick
+        from its directory: Forbidden here."""
+        c = self.caller
+        school_id = self._school()
+        roles = set(c.roles)
+        if domain.is_staff(roles):
+            raise Forbidden("Pracownicy szkoły wybierają odbiorców z listy wszystkich kont szkoły.")
+        refusal = domain.write_refusal(c.roles, students_may_write=self._settings(school_id).students_may_write)
+        if refusal:
+            raise Forbidden(refusal)
+        if domain.PARENT in roles:
+            students = list(c.children_ids(self.identity))
+        else:
+            students = [c.user_id]
+        accounts = {a["id"]: a for a in self._school_accounts(school_id) if not a.get("blocked")}
+        subjects = None
+        people, order = {}, []
+
+        def add(account_id, reason, rank):
+            a = accounts.get(account_id)
+            if a is None or account_id == c.user_id or not set(a.get("roles") or ()) & set(domain.PARENT_TARGETS):
+                return
+            if account_id not in people:
+                people[account_id] = {"id": account_id, "first_name": a["first_name"], "last_name": a["last_name"],
+                                      "roles": a.get("roles") or [], "reasons": [], "rank": rank}
+                order.append(account_id)
+            entry = people[account_id]
+            entry["rank"] = min(entry["rank"], rank)
+            if reason not in entry["reasons"]:
+                entry["reasons"].append(reason)
+
+        for student_id in students:
+            placement = self.scheduling.student_class(student_id) or {}
+            if not placement.get("class_id"):
+                continue
+            klass = self.scheduling.get_class(placement["class_id"])
+            if klass.get("school_id") != school_id:
+                continue
+            student = accounts.get(student_id) or {}
+            whose = f" ({student.get('first_name')})" if domain.PARENT in roles and student else ""
+            if klass.get("class_teacher_id"):
+                add(klass["class_teacher_id"], f"wychowawca klasy {klass['name']}{whose}", 0)
+            if subjects is None:
+                subjects = {x["id"]: x["name"] for x in self.scheduling.list_subjects(school_id)}
+            for row in self.scheduling.list_assignments(school_id, klass["id"]):
+                add(row["teacher_id"], f"{subjects.get(row['subject_id'], 'przedmiot')} w klasie {klass['name']}{whose}", 1)
+        for a in accounts.values():
+            if set(a.get("roles") or ()) & set(domain.DIRECTORS):
+                add(a["id"], "dyrekcja", 2)
+            elif set(a.get("roles") or ()) & set(domain.ADMINS):
+                add(a["id"], "administrator dziennika", 3)
+        out = sorted(people.values(), key=lambda p: (p["rank"], p["last_name"].casefold(), p["first_name"].casefold()))
+        for p in out:
+            p["group"] = ("Wychowawcy", "Nauczyciele", "Dyrekcja", "Administrator dziennika")[p.pop("rank")]
+        return out
+
     def _class_of_student(self, student_id, school_id):
         classes = self.scheduling.list_classes(school_id)
 

@@ -644,3 +644,47 @@ def test_students_write_to_staff_only_where_the_school_allows(cluster, school):
     cluster.rpc("messaging", "update_messaging_settings", sid, {"students_may_write": False}, ctx=ctx_of(admin))
     with pytest.raises(Forbidden):
         cluster.rpc("messaging", "reply", msg["id"], {"body": "Jeszcze jedno."}, ctx=ctx_of(s1))
+
+
+def test_msg1_a_parent_is_offered_the_childs_teachers_the_director_and_the_administrator(cluster):
+    """Chapter II, parent 5: a parent writes to teachers, class teachers, the director and the
+    administrator. ``contacts`` lists those of the children's classes (with why), never another
+    class's teacher, a parent or a blocked account; staff pick from the whole school instead."""
+    s = make_school(cluster, "SP kontakty")
+    acc = account_maker(cluster, s)
+    admin, director = acc(["school_admin"], "Anna", "Admin"), acc(["director"], "Dorota", "Dyrektor")
+    wych, math = acc(["teacher", "class_teacher"], "Wanda", "Wych"), acc(["teacher"], "Marek", "Matma")
+    other_teacher, secretary = acc(["teacher"], "Inna", "Klasa"), acc(["secretary"], "Sabina", "Sekretarz")
+    kid, other_kid = acc(["student"], "Zosia", "Kowal"), acc(["student"], "Adam", "Nowak")
+    parent, other_parent = acc(["parent"], "Piotr", "Kowal"), acc(["parent"], "Ewa", "Nowak")
+    ctx = ctx_of(admin)
+    cluster.rpc("identity", "link_guardian", s["id"], {"parent_id": parent["id"], "student_id": kid["id"]}, ctx=ctx)
+    k5a = cluster.rpc("scheduling", "create_class", s["id"], {"name": "5a", "class_teacher_id": wych["id"]}, ctx=ctx)
+    k5b = cluster.rpc("scheduling", "create_class", s["id"], {"name": "5b"}, ctx=ctx)
+    maths = cluster.rpc("scheduling", "create_subject", s["id"], {"name": "matematyka"}, ctx=ctx)
+    for teacher, klass in ((math, k5a), (wych, k5a), (other_teacher, k5b)):
+        cluster.rpc("scheduling", "create_assignment", s["id"], {"teacher_id": teacher["id"], "subject_id": maths["id"],
+                                                                 "class_id": klass["id"]}, ctx=ctx)
+    cluster.rpc("scheduling", "enrol_student", k5a["id"], {"student_id": kid["id"]}, ctx=ctx)
+    cluster.rpc("scheduling", "enrol_student", k5b["id"], {"student_id": other_kid["id"]}, ctx=ctx)
+
+    contacts = cluster.rpc("messaging", "contacts", ctx=ctx_of(parent))
+    by_id = {c["id"]: c for c in contacts}
+    assert [c["id"] for c in contacts] == [wych["id"], math["id"], director["id"], admin["id"]]
+    assert by_id[wych["id"]]["group"] == "Wychowawcy"
+    assert by_id[wych["id"]]["reasons"] == ["wychowawca klasy 5a (Zosia)", "matematyka w klasie 5a (Zosia)"]
+    assert by_id[math["id"]]["reasons"] == ["matematyka w klasie 5a (Zosia)"]
+    assert (by_id[director["id"]]["group"], by_id[admin["id"]]["group"]) == ("Dyrekcja", "Administrator dziennika")
+    assert other_teacher["id"] not in by_id and secretary["id"] not in by_id and other_parent["id"] not in by_id
+    # Every one of them can be written to: the list and the write rules agree.
+    sent = send(cluster, parent, recipient_ids=[c["id"] for c in contacts])
+    assert sent["recipient_count"] == 4
+    # A blocked teacher is not offered; staff and a student of a school that does not allow it are refused.
+    cluster.rpc("identity", "block_account", math["id"], {"reason": "urlop"}, ctx=ctx)
+    assert math["id"] not in {c["id"] for c in cluster.rpc("messaging", "contacts", ctx=ctx_of(parent))}
+    for who in (wych, kid):
+        with pytest.raises(Forbidden):
+            cluster.rpc("messaging", "contacts", ctx=ctx_of(who))
+    cluster.rpc("messaging", "update_messaging_settings", s["id"], {"students_may_write": True}, ctx=ctx)
+    own = cluster.rpc("messaging", "contacts", ctx=ctx_of(kid))
+    assert own[0]["id"] == wych["id"] and own[0]["reasons"][0] == "wychowawca klasy 5a"
