@@ -513,36 +513,11 @@ def final_visible(accepted, family_view):
 
 # ----------------------------------------------------------------------------------- class entry (a column)
 
-def column_problems(entries, class_students, scale):
-    """Check a whole column at once (all-or-nothing): returns (parsed, problems) where
-    ``problems`` maps the entry's index to {field: [messages]}; ``parsed`` lists
-    (student_id, ParsedGrade) when there are no problems."""
-    problems, parsed, seen = {}, [], set()
-    class_students = set(class_students)
-    if not entries:
-        return [], {"_schema": ["Podaj co najmniej jedną ocenę."]}
-    for i, entry in enumerate(entries):
-        sid, value = entry.get("student_id"), entry.get("value")
-        errs = {}
-        if sid in seen:
-            errs["student_id"] = ["Uczeń powtarza się w kolumnie."]
-        elif sid not in class_students:
-            errs["student_id"] = ["Uczeń nie należy do tej klasy."]
-        seen.add(sid)
-        try:
-            parsed.append((sid, parse_grade(value, scale)))
-        except GradeError as exc:
-            errs["value"] = [str(exc)]
-        if errs:
-            problems[str(i)] = errs
-    return (parsed if not problems else []), problems
-
-
-def final_column_problems(entries, class_students, behaviour=False):
-    """Check a column of final (or behaviour) grades of a class at once, all or nothing, as
-    ``column_problems`` does for partial grades: returns (parsed, problems) where ``parsed``
-    lists (student_id, value, reason) when there are no problems and ``problems`` maps the
-    entry's index to {field: [messages]}."""
+def _column_check(entries, class_students, parse):
+    """A column checked as a whole (all or nothing): every entry a student of the class, once,
+    and ``parse(entry)`` not raising GradeError. Returns (parsed, problems): ``parsed`` the
+    results of ``parse`` when there are no problems, ``problems`` the entry's index ->
+    {field: [messages]}."""
     problems, parsed, seen = {}, [], set()
     class_students = set(class_students)
     if not entries:
@@ -556,12 +531,26 @@ def final_column_problems(entries, class_students, behaviour=False):
             errs["student_id"] = ["Uczeń nie należy do tej klasy."]
         seen.add(sid)
         try:
-            parsed.append((sid, parse_final(entry.get("value"), behaviour=behaviour), entry.get("reason")))
+            parsed.append(parse(entry))
         except GradeError as exc:
             errs["value"] = [str(exc)]
         if errs:
             problems[str(i)] = errs
     return (parsed if not problems else []), problems
+
+
+def column_problems(entries, class_students, scale):
+    """A column of partial grades (GRD-1): ``parsed`` lists (student_id, ParsedGrade)."""
+    return _column_check(entries, class_students,
+                         lambda e: (e.get("student_id"), parse_grade(e.get("value"), scale)))
+
+
+def final_column_problems(entries, class_students, behaviour=False):
+    """A column of final (or behaviour) grades of a class (GRD-2, GRD-5): ``parsed`` lists
+    (student_id, value, reason)."""
+    return _column_check(entries, class_students,
+                         lambda e: (e.get("student_id"), parse_final(e.get("value"), behaviour=behaviour),
+                                    e.get("reason")))
 
 
 # ----------------------------------------------------------------------------------- statistics (GRD-8)
